@@ -1,0 +1,98 @@
+"""Command line: ``verify list``, ``verify run``, ``verify book``."""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .claims import resolve_device
+from .discovery import load_claims
+from .results import write_record
+
+
+def _cmd_list(args) -> int:
+    claims = load_claims(args.lemmas)
+    for name, c in claims.items():
+        alias = f" (= {c.alias})" if c.alias else ""
+        print(f"{name:28s} Paper {c.paper}  {c.reference}{alias}")
+        for case in c.cases:
+            print(f"    {case.name:34s} {case.scale:5s} {case.method:9s} {case.role}")
+    return 0
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    fmt = "  ".join(f"{{:{w}s}}" for w in widths)
+    out = [fmt.format(*header), fmt.format(*["-" * w for w in widths])]
+    out += [fmt.format(*[str(c) for c in r]) for r in rows]
+    return "\n".join(out)
+
+
+def _cmd_run(args) -> int:
+    claims = load_claims(args.lemmas)
+    unknown = [n for n in args.claims if n not in claims]
+    if unknown:
+        print(f"unknown claim(s): {unknown}; known: {sorted(claims)}", file=sys.stderr)
+        return 2
+    device = resolve_device(args.device)
+    todo = [(c, case) for n, c in claims.items() if not args.claims or n in args.claims
+            for case in c.cases_at(args.scale)]
+    rows, unexpected = [], 0
+    for claim, case in tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case"):
+        v = claim.evaluate(case, device)
+        path = write_record(v, args.results)
+        unexpected += not v.as_expected
+        rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.relation, f"{v.bound:.5g}",
+                     "holds" if v.holds else "FAILS", "yes" if v.as_expected else "NO",
+                     f"{v.seconds:.1f}s", str(path)])
+    print(_table(rows, ["claim", "case", "role", "measured", "", "bound", "verdict", "as expected",
+                        "time", "record"]))
+    print(f"\n{len(rows)} cases on {device}; {unexpected} not as expected")
+    return 1 if unexpected else 0
+
+
+def _cmd_book(args) -> int:
+    book = Path(args.book)
+    if not (book / "_config.yml").exists():
+        print(f"no Jupyter Book at {book}/ (_config.yml missing)", file=sys.stderr)
+        return 2
+    if args.clean and (book / "_build").exists():
+        shutil.rmtree(book / "_build")
+    exe = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
+    # -W -n --keep-going: a failing cell or any warning fails the build, after reporting them all.
+    cmd = [exe, "build", str(book), "-W", "-n", "--keep-going"] + (["--all"] if args.clean else [])
+    print("+", " ".join(cmd), flush=True)
+    rc = subprocess.call(cmd)
+    if rc == 0:
+        print(f"book: {book / '_build' / 'html' / 'index.html'}")
+    return rc
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="verify", description="Check the papers' lemmas: exact small cases, "
+                                "empirical large cases, results with provenance, and the book.")
+    p.add_argument("--lemmas", default=None, help="folder of claim modules (default: ./lemmas)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list claims and their cases")
+    r = sub.add_parser("run", help="evaluate claims; write results/<claim>/<case>.json")
+    r.add_argument("claims", nargs="*", help="claim names (default: all)")
+    r.add_argument("--scale", choices=["small", "large", "all"], default="small")
+    r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    r.add_argument("--results", default="results", help="results folder (default: ./results)")
+    b = sub.add_parser("book", help="build the Jupyter Book (fails on any warning or failing cell)")
+    b.add_argument("--book", default="book")
+    b.add_argument("--clean", action="store_true", help="remove book/_build first and rebuild every page")
+    args = p.parse_args(argv)
+    try:
+        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book}[args.command](args)
+    except ValueError as e:
+        print(f"verify: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

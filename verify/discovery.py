@@ -1,0 +1,45 @@
+"""Find the claims: every module in the lemmas folder that defines ``CLAIM``.
+
+Claims are plug-ins loaded from a folder by path, so adding a module is all it takes (no registry).
+The library never imports them by name; ``lemmas/`` depends on ``verify``, not the reverse.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .claims import Claim
+
+
+def default_lemmas_dir() -> Path:
+    """``./lemmas`` if it exists, else the ``lemmas/`` beside the installed package (editable installs)."""
+    here = Path.cwd() / "lemmas"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parent.parent / "lemmas"
+
+
+def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
+    """Import every ``*.py`` in ``folder`` (not ``_*`` or ``conftest.py``) and collect its ``CLAIM``."""
+    folder = Path(folder) if folder else default_lemmas_dir()
+    if not folder.is_dir():
+        raise ValueError(f"lemmas folder {str(folder)!r} does not exist")
+    claims: dict[str, Claim] = {}
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_") or path.name == "conftest.py":
+            continue
+        mod_name = f"lemmas.{path.stem}"
+        module = sys.modules.get(mod_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        claim = getattr(module, "CLAIM", None)
+        if isinstance(claim, Claim):
+            if claim.name in claims:
+                raise ValueError(f"two modules define claim {claim.name!r}")
+            claims[claim.name] = claim
+    return claims

@@ -1,0 +1,52 @@
+"""Rendering helpers for the book and the command line: verdict tables and provenance lines."""
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from .claims import Verdict
+
+
+def _fmt(x) -> str:
+    if x is None:
+        return ""
+    if isinstance(x, float):
+        return f"{x:.4g}"
+    return str(x)
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A GitHub/MyST pipe table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        lines.append("| " + " | ".join(_fmt(c).replace("|", "\\|") for c in row) + " |")
+    return "\n".join(lines)
+
+
+def verdict_rows(verdicts: Iterable[Verdict | Mapping]) -> list[list]:
+    rows = []
+    for v in verdicts:
+        d = v.to_dict() if isinstance(v, Verdict) else v
+        unc = d.get("uncertainty")
+        measured = _fmt(d["measured"]) + (f" ± {_fmt(unc)}" if unc is not None else "")
+        if d.get("measured_exact") and d["measured_exact"] != _fmt(d["measured"]):
+            measured += f" (= {d['measured_exact']})"
+        bound = _fmt(d["bound"]) + (f" (= {d['bound_exact']})" if d.get("bound_exact") else "")
+        status = "holds" if d["holds"] else "fails"
+        ok = "as expected" if d["holds"] == d["expect"] else "UNEXPECTED"
+        rows.append([d["case"], d["role"], d["method"], measured, d["relation"], bound,
+                     f"{status} ({ok})", _fmt(d["seconds"]) + " s"])
+    return rows
+
+
+VERDICT_HEADER = ["case", "role", "method", "measured", "", "bound", "verdict", "time"]
+
+
+def verdict_table(verdicts: Iterable[Verdict | Mapping]) -> str:
+    return markdown_table(VERDICT_HEADER, verdict_rows(verdicts))
+
+
+def provenance_line(record: Mapping) -> str:
+    p = record["provenance"]
+    return (f"device {p['device']}; commit `{p['git_commit'][:12]}`; {p['date']}; seed {p['seed']}; "
+            f"{p['wall_seconds']} s; torch {p['torch']}, numpy {p['numpy']}, hierarchy-proofs "
+            f"{p['package_version']}")

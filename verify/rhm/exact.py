@@ -1,0 +1,151 @@
+r"""Exact probabilities of an RHM from products of small stochastic matrices (Paper A, eq. 4, App. B).
+
+No input is enumerated. The first level-:math:`l` patch depends only on the leftmost path of the
+tree, a Markov chain :math:`\zeta=\nu_0\to\nu_1\to\dots` of first tokens with the **first-token
+transition matrices**
+
+.. math:: [P_k]_{\nu,\mu} = \Pr[\text{first level-}k\text{ token}=\mu \mid \text{first level-}(k-1)\text{ token}=\nu]
+          = \tfrac1m\,\#\{r : \text{rule } r \text{ of } \nu \text{ starts with } \mu\},
+
+:math:`P_1\in\mathbb R^{n_c\times V}`, :math:`P_k\in\mathbb R^{V\times V}`. With
+:math:`A_l := P_1\cdots P_{l-1}` (:math:`A_1=I`) and a uniform label,
+
+.. math:: p_\mu = \frac{1}{n_c\,m}\,\mathbf 1^\top A_l e_{\nu(\mu)},\qquad
+          q^{(l)}_\mu = \frac{A_l e_{\nu(\mu)}}{\mathbf 1^\top A_l e_{\nu(\mu)}}  \quad\text{(Bayes)},
+
+which depends on :math:`\mu` only through its parent :math:`\nu(\mu)`: synonyms get identical
+:math:`q`. Under the Appendix B sampler every :math:`P_k` is doubly stochastic, the denominator is
+1 and :math:`q^{(l)}_\mu = P_1\cdots P_{l-1}e_{\nu(\mu)}` -- the digest's corrected form of the
+identity in the proof of Proposition 19 (the paper's :math:`m\,P_1\cdots P_{l-1}Q_le_\mu` carries
+a spurious factor :math:`m`; ``tests/`` checks the corrected form).
+
+Arithmetic: ``"fraction"`` (``fractions.Fraction``, exact), ``"float64"``, or ``"auto"`` (exact
+when :math:`\max(V,n_c)\le 16` and :math:`L\le 6`).
+"""
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import numpy as np
+
+from .grammar import Grammar
+
+ARITHMETICS = ("auto", "fraction", "float64")
+
+
+def _arith(grammar: Grammar, arithmetic: str) -> str:
+    if arithmetic not in ARITHMETICS:
+        raise ValueError(f"arithmetic must be one of {ARITHMETICS}; got {arithmetic!r}")
+    if arithmetic == "auto":
+        small = max(grammar.num_features, grammar.num_classes) <= 16 and grammar.num_layers <= 6
+        return "fraction" if small else "float64"
+    return arithmetic
+
+
+def _counts_to(counts: np.ndarray, m: int, arith: str) -> np.ndarray:
+    if arith == "fraction":
+        out = np.empty(counts.shape, dtype=object)
+        for idx, c in np.ndenumerate(counts):
+            out[idx] = Fraction(int(c), m)
+        return out
+    return counts.astype(np.float64) / m
+
+
+def transition_matrix(grammar: Grammar, level: int, arithmetic: str = "auto") -> np.ndarray:
+    r"""First-token transition matrix :math:`P_l` (App. B): rows level-:math:`(l-1)` symbols,
+    columns level-:math:`l` symbols; row-stochastic."""
+    grammar._check_level(level)
+    arith = _arith(grammar, arithmetic)
+    first = grammar.rules[level - 1][:, :, 0]  # [|V_{l-1}|, m]
+    counts = np.zeros((first.shape[0], grammar.num_features), dtype=np.int64)
+    np.add.at(counts, (np.arange(first.shape[0])[:, None], first), 1)
+    return _counts_to(counts, grammar.num_synonyms, arith)
+
+
+def transition_matrices(grammar: Grammar, arithmetic: str = "auto") -> list[np.ndarray]:
+    """:math:`[P_1, \\dots, P_L]`."""
+    return [transition_matrix(grammar, l, arithmetic) for l in range(1, grammar.num_layers + 1)]
+
+
+def _chain(grammar: Grammar, level: int, arith: str) -> np.ndarray:
+    r""":math:`A_l = P_1\cdots P_{l-1}` (:math:`n_c\times|V_{l-1}|`), :math:`A_1 = I`."""
+    n_c = grammar.num_classes
+    if arith == "fraction":
+        A = np.full((n_c, n_c), Fraction(0), dtype=object)
+        for i in range(n_c):
+            A[i, i] = Fraction(1)
+    else:
+        A = np.eye(n_c)
+    for k in range(1, level):
+        A = A @ transition_matrix(grammar, k, arith)
+    return A
+
+
+@dataclasses.dataclass(frozen=True)
+class FirstPatchLaw:
+    r"""The exact law of (label, first level-:math:`l` patch).
+
+    ``parent_prob[nu]``: :math:`\Pr[\text{first level-}(l-1)\text{ token}=\nu]`; patch :math:`\mu`
+    (rule ``r`` of parent ``nu``) has :math:`p_\mu=` ``parent_prob[nu] / m``.
+    ``q[nu]``: :math:`q^{(l)}_\mu` for every patch of parent ``nu``, a row in :math:`\Delta^{V_0}`.
+    ``reachable[nu]``: ``parent_prob[nu] > 0``. Where it is ``False``, :math:`p_\mu=0`, the patch
+    is never the first patch and :math:`q_\mu` is undefined: its row of ``q`` is left at zero and
+    must not be read (use :meth:`patch_q`, which returns ``None`` there), never NaN.
+    """
+
+    level: int
+    arithmetic: str
+    num_synonyms: int
+    parent_prob: np.ndarray
+    q: np.ndarray
+    reachable: np.ndarray
+
+    @property
+    def p(self) -> np.ndarray:
+        r""":math:`p_\mu` for every patch of ``grammar.patches(level)``, in that order."""
+        return np.repeat(self.parent_prob / self.num_synonyms, self.num_synonyms)
+
+    @property
+    def num_patches(self) -> int:
+        return len(self.parent_prob) * self.num_synonyms
+
+    @property
+    def unreachable_patches(self) -> np.ndarray:
+        """Indices (into ``grammar.patches(level)``) of patches with :math:`p_\\mu = 0`."""
+        return np.flatnonzero(np.repeat(~self.reachable, self.num_synonyms))
+
+    def patch_q(self, patch: int):
+        r""":math:`q^{(l)}_\mu` for patch index ``patch``, or ``None`` if :math:`p_\mu = 0`."""
+        nu = patch // self.num_synonyms
+        return self.q[nu] if self.reachable[nu] else None
+
+
+def first_patch_law(grammar: Grammar, level: int, arithmetic: str = "auto") -> FirstPatchLaw:
+    r""":math:`p_\mu` and :math:`q^{(l)}_\mu` (eq. 4) of every level-:math:`l` patch, exactly."""
+    grammar._check_level(level)
+    arith = _arith(grammar, arithmetic)
+    A = _chain(grammar, level, arith)  # [n_c, |V_{l-1}|]
+    colsum = A.sum(axis=0)
+    n_c = grammar.num_classes
+    parent_prob = colsum / n_c  # uniform label D_0
+    reachable = np.array([c != 0 for c in colsum], dtype=bool)
+    q = np.zeros(A.T.shape, dtype=A.dtype) if arith == "float64" else np.full(A.T.shape, Fraction(0), dtype=object)
+    q[reachable] = (A[:, reachable] / colsum[reachable]).T
+    return FirstPatchLaw(level=level, arithmetic=arith, num_synonyms=grammar.num_synonyms,
+                         parent_prob=parent_prob, q=q, reachable=reachable)
+
+
+def p_first_patch(grammar: Grammar, level: int, arithmetic: str = "auto") -> np.ndarray:
+    r""":math:`p_\mu = \Pr[\text{first level-}l\text{ patch} = \mu]` for every patch of
+    ``grammar.patches(level)``; exactly 0 for a patch that can never come first."""
+    return first_patch_law(grammar, level, arithmetic).p
+
+
+def conditional_q(grammar: Grammar, level: int, arithmetic: str = "auto") -> FirstPatchLaw:
+    r"""Exact :math:`q^{(l)}` (eq. 4), indexed ``q[parent_symbol, label]`` (synonyms share it).
+
+    Returns the :class:`FirstPatchLaw`, whose ``reachable`` mask reports parents whose patches
+    are never first (:math:`p_\mu = 0`) instead of a NaN row.
+    """
+    return first_patch_law(grammar, level, arithmetic)

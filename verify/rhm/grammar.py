@@ -1,0 +1,259 @@
+r"""Random Hierarchy Model grammars (Paper A, Definitions 3--4 and Remark 5).
+
+An :math:`L`-level RHM with branching factor :math:`s` is a context-free grammar on a complete
+:math:`s`-ary tree. A label :math:`\zeta\in V_0` is rewritten into a level-1 patch of :math:`s`
+symbols, each symbol of level :math:`l` into a level-:math:`(l+1)` patch, until level :math:`L`,
+whose :math:`d=s^L` symbols are the input.
+
+Conventions (the RHM community's names, paper symbols beside them):
+
+==================  =====================  ==============================================
+``num_features``    :math:`V=|V_l|`        symbols per level :math:`l\ge 1`
+``num_classes``     :math:`n_c=|V_0|`      labels (the paper takes :math:`n_c=V`)
+``num_synonyms``    :math:`m`              rules (synonymous patches) per symbol
+``tuple_size``      :math:`s`              branching factor, patch length
+``num_layers``      :math:`L`              depth; input length :math:`s^L`
+==================  =====================  ==============================================
+
+``rules[0]`` is an int array of shape ``(num_classes, m, s)``: row ``rules[0][zeta, r]`` is the
+:math:`r`-th level-1 patch of label :math:`\zeta`. For :math:`l\ge1`, ``rules[l]`` has shape
+``(num_features, m, s)`` and maps level-:math:`l` symbols to level-:math:`(l+1)` patches. Every grammar
+here is :math:`(V,m)`-uniform and non-ambiguous (Remark 5): no patch is produced by two symbols of
+one level, so :math:`|P_l| = |V_{l-1}|\,m` and the label is a function of the input.
+
+Two rule samplers:
+
+``"authors"``
+    the RHM authors' generator (Cagnetta et al. 2024): each level's :math:`|V_{l-1}|m` patches are
+    drawn uniformly **without replacement** from :math:`V^s` and dealt :math:`m` to each parent.
+``"appendix_b"``
+    Paper A, Appendix B (the sampler of Proposition 19): for every token :math:`\mu` of level
+    :math:`l`, :math:`k` suffixes are drawn without replacement from :math:`V^{s-1}` and the
+    candidate patches :math:`(\mu,\text{suffix})` are dealt at random, :math:`m` to each parent.
+    Every token starts exactly :math:`k` patches, so each first-token transition matrix is doubly
+    stochastic (:math:`k=m`; at level 1, :math:`k = n_c m / V`, which the paper's :math:`n_c = V`
+    makes :math:`m`).
+"""
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from typing import Sequence
+
+import numpy as np
+
+SAMPLERS = ("authors", "appendix_b")
+
+# Patches are coded as base-V integers; keep V**s inside int64 with room for arithmetic.
+_MAX_PATCH_CODE = 2**62
+
+
+def _check_int(name: str, value, lo: int, hint: str = "") -> int:
+    """Return ``value`` as an int, or raise a ValueError naming the parameter and its range."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an integer >= {lo}{hint}; got {value!r}")
+    value = int(value)
+    if value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}{hint}; got {value}")
+    return value
+
+
+def check_parameters(num_features, num_classes, num_synonyms, tuple_size, num_layers,
+                     sampler: str = "authors") -> tuple[int, int, int, int, int]:
+    """Validate RHM parameters; return them as ints.
+
+    Raises ``ValueError`` naming the parameter and its valid range for every impossible set:
+    non-integers, :math:`V<2`, :math:`n_c<2`, :math:`m<1`, :math:`s<2`, :math:`L<1`,
+    :math:`mV>V^s` or :math:`m n_c > V^s` (non-ambiguity is then impossible), an unknown sampler,
+    and for ``"appendix_b"`` a first-token count :math:`n_c m/V` that is not an integer or exceeds
+    :math:`V^{s-1}`.
+    """
+    v = _check_int("num_features", num_features, 2, " (V, symbols per level)")
+    n_c = _check_int("num_classes", num_classes, 2, " (n_c, labels)")
+    m = _check_int("num_synonyms", num_synonyms, 1, " (m, rules per symbol)")
+    s = _check_int("tuple_size", tuple_size, 2, " (s, branching factor)")
+    L = _check_int("num_layers", num_layers, 1, " (L, depth)")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r}")
+    if v**s >= _MAX_PATCH_CODE:
+        raise ValueError(f"num_features**tuple_size must be < 2**62 (patches are coded as int64); "
+                         f"got {v}**{s}")
+    if m * n_c > v**s:
+        raise ValueError(f"num_synonyms * num_classes must be <= num_features**tuple_size = {v**s} "
+                         f"for non-ambiguous rules; got m={m}, n_c={n_c}, so m*n_c={m * n_c}")
+    if L >= 2 and m * v > v**s:
+        raise ValueError(f"num_synonyms * num_features must be <= num_features**tuple_size = {v**s} "
+                         f"for non-ambiguous rules; got m={m}, V={v}, so m*V={m * v}")
+    if sampler == "appendix_b":
+        if (n_c * m) % v:
+            raise ValueError(f"sampler='appendix_b' deals n_c*m level-1 patches equally over the V first "
+                             f"tokens: num_classes*num_synonyms must be a multiple of num_features; got "
+                             f"{n_c}*{m} = {n_c * m}, V = {v}")
+        if max(n_c * m // v, m if L >= 2 else 0) > v ** (s - 1):
+            raise ValueError(f"sampler='appendix_b' needs at most num_features**(tuple_size-1) = "
+                             f"{v ** (s - 1)} patches per first token; got "
+                             f"{max(n_c * m // v, m if L >= 2 else 0)}")
+    return v, n_c, m, s, L
+
+
+def encode_patches(patches: np.ndarray, num_features: int) -> np.ndarray:
+    r"""Base-:math:`V` code :math:`\sum_i \mu_i V^{s-1-i}` of patches along the last axis."""
+    patches = np.asarray(patches, dtype=np.int64)
+    s = patches.shape[-1]
+    weights = num_features ** np.arange(s - 1, -1, -1, dtype=np.int64)
+    return patches @ weights
+
+
+def decode_patches(codes: np.ndarray, num_features: int, tuple_size: int) -> np.ndarray:
+    """Inverse of :func:`encode_patches`: int codes -> ``(..., tuple_size)`` symbol arrays."""
+    codes = np.asarray(codes, dtype=np.int64)
+    weights = num_features ** np.arange(tuple_size - 1, -1, -1, dtype=np.int64)
+    return (codes[..., None] // weights) % num_features
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Grammar:
+    """A (V, m)-uniform, non-ambiguous RHM grammar. Build with :func:`sample_grammar` or
+    :meth:`Grammar.from_rules`; the constructor validates every field."""
+
+    num_features: int
+    num_classes: int
+    num_synonyms: int
+    tuple_size: int
+    num_layers: int
+    rules: tuple
+    sampler: str = "hand"
+    seed: int | None = None
+
+    def __post_init__(self):
+        _validate_rules(self.rules, self.num_features, self.num_classes)
+        frozen = []
+        for r in self.rules:
+            r = np.array(r, dtype=np.int64, copy=True)
+            r.setflags(write=False)
+            frozen.append(r)
+        object.__setattr__(self, "rules", tuple(frozen))
+
+    @classmethod
+    def from_rules(cls, rules: Sequence, num_features: int, num_classes: int) -> "Grammar":
+        """Validate a hand-made grammar. ``rules[0]``: ``(num_classes, m, s)``; ``rules[l]``,
+        :math:`l\\ge1`: ``(num_features, m, s)``. Raises ``ValueError`` naming what is wrong."""
+        if not isinstance(rules, (list, tuple)) or len(rules) == 0:
+            raise ValueError("rules must be a non-empty list of int arrays, one per level")
+        arrays = [np.asarray(r) for r in rules]
+        if arrays[0].ndim != 3:
+            raise ValueError(f"rules[0] must have shape (num_classes, m, s); got shape {arrays[0].shape}")
+        _, m, s = arrays[0].shape
+        return cls(num_features=num_features, num_classes=num_classes, num_synonyms=m, tuple_size=s,
+                   num_layers=len(arrays), rules=tuple(arrays))
+
+    # -- derived quantities -------------------------------------------------------------------
+    @property
+    def input_length(self) -> int:
+        """:math:`d = s^L`."""
+        return self.tuple_size**self.num_layers
+
+    def vocabulary_size(self, level: int) -> int:
+        """:math:`|V_l|`: ``num_classes`` at level 0, ``num_features`` below."""
+        self._check_level(level, lo=0)
+        return self.num_classes if level == 0 else self.num_features
+
+    def num_patches(self, level: int) -> int:
+        r""":math:`|P_l| = |V_{l-1}|\,m` (Remark 5), for :math:`l\in[L]`."""
+        self._check_level(level)
+        return self.vocabulary_size(level - 1) * self.num_synonyms
+
+    def patches(self, level: int) -> np.ndarray:
+        r"""The level-:math:`l` patches :math:`P_l`, shape ``(|P_l|, s)``; patch ``i`` is rule
+        ``i % m`` of parent ``i // m``, so synonyms are consecutive."""
+        self._check_level(level)
+        return self.rules[level - 1].reshape(-1, self.tuple_size)
+
+    def parents(self, level: int) -> np.ndarray:
+        r""":math:`\nu(\mu)` for each patch of :meth:`patches` (its generating level-:math:`(l-1)` symbol)."""
+        return np.repeat(np.arange(self.vocabulary_size(level - 1)), self.num_synonyms)
+
+    def _check_level(self, level, lo: int = 1):
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not lo <= level <= self.num_layers:
+            raise ValueError(f"level must be an integer in [{lo}, {self.num_layers}] (num_layers={self.num_layers}); "
+                             f"got {level!r}")
+
+    def __repr__(self):
+        return (f"Grammar(V={self.num_features}, n_c={self.num_classes}, m={self.num_synonyms}, "
+                f"s={self.tuple_size}, L={self.num_layers}, sampler={self.sampler!r}, seed={self.seed})")
+
+
+def _validate_rules(rules, num_features, num_classes) -> None:
+    if not isinstance(rules, tuple) or len(rules) == 0:
+        raise ValueError("rules must be a non-empty tuple of int arrays, one per level")
+    arrays = [np.asarray(r) for r in rules]
+    if arrays[0].ndim != 3:
+        raise ValueError(f"rules[0] must have shape (num_classes, m, s); got shape {arrays[0].shape}")
+    _, m, s = arrays[0].shape
+    check_parameters(num_features, num_classes, m, s, len(arrays))
+    for l, r in enumerate(arrays):
+        want = (num_classes if l == 0 else num_features, m, s)
+        if r.shape != want:
+            raise ValueError(f"rules[{l}] must have shape {want} ((|V_{l}|, m, s)); got {r.shape}")
+        if r.size and not np.issubdtype(r.dtype, np.integer):
+            raise ValueError(f"rules[{l}] must hold integers; got dtype {r.dtype}")
+        if r.min() < 0 or r.max() >= num_features:
+            raise ValueError(f"rules[{l}] holds symbols outside [0, num_features-1] = [0, {num_features - 1}]: "
+                             f"min {r.min()}, max {r.max()}")
+        codes = encode_patches(r.reshape(-1, s), num_features)
+        uniq, counts = np.unique(codes, return_counts=True)
+        if (counts > 1).any():
+            dup = decode_patches(uniq[counts > 1][0], num_features, s)
+            raise ValueError(f"rules[{l}] is ambiguous: patch {tuple(int(t) for t in dup)} is produced "
+                             f"{int(counts[counts > 1][0])} times (each patch must have one parent and rule)")
+
+
+def _distinct_codes(rng: np.random.Generator, population: int, size: int) -> np.ndarray:
+    """``size`` distinct integers drawn uniformly without replacement from ``range(population)``,
+    in random order (sequential rejection of repeats is sampling without replacement)."""
+    if population <= 1 << 24:
+        return rng.choice(population, size=size, replace=False).astype(np.int64)
+    out: list[int] = []
+    seen: set[int] = set()
+    while len(out) < size:
+        for c in rng.integers(0, population, size=2 * (size - len(out)) + 8).tolist():
+            if c not in seen:
+                seen.add(c)
+                out.append(c)
+                if len(out) == size:
+                    break
+    return np.asarray(out, dtype=np.int64)
+
+
+def _level_rules_authors(rng, n_parents, v, m, s):
+    codes = _distinct_codes(rng, v**s, n_parents * m)
+    return decode_patches(codes, v, s).reshape(n_parents, m, s)
+
+
+def _level_rules_appendix_b(rng, n_parents, v, m, s):
+    per_token = n_parents * m // v  # patches starting with each token (= m when n_parents = V)
+    candidates = np.empty((v, per_token, s), dtype=np.int64)
+    candidates[:, :, 0] = np.arange(v)[:, None]
+    for mu in range(v):
+        suffixes = _distinct_codes(rng, v ** (s - 1), per_token)
+        candidates[mu, :, 1:] = decode_patches(suffixes, v, s - 1)
+    candidates = candidates.reshape(-1, s)[rng.permutation(v * per_token)]
+    return candidates.reshape(n_parents, m, s)
+
+
+def sample_grammar(num_features: int, num_classes: int, num_synonyms: int, tuple_size: int,
+                   num_layers: int, seed: int, sampler: str = "authors") -> Grammar:
+    r"""Draw a random :math:`(V,m)`-uniform, non-ambiguous RHM grammar.
+
+    ``sampler="authors"``: rules uniform without replacement from :math:`V^s` (Cagnetta et al.
+    2024). ``sampler="appendix_b"``: Paper A's Appendix B sampler (uniform first-token marginal;
+    every first-token transition matrix :math:`P_l` doubly stochastic, so :math:`p_\mu=1/|P_l|`).
+    Deterministic in ``seed`` (a fresh ``numpy`` generator; no global RNG is touched).
+    """
+    v, n_c, m, s, L = check_parameters(num_features, num_classes, num_synonyms, tuple_size, num_layers, sampler)
+    seed = _check_int("seed", seed, 0)
+    rng = np.random.default_rng(seed)
+    draw = _level_rules_authors if sampler == "authors" else _level_rules_appendix_b
+    rules = tuple(draw(rng, n_c if l == 0 else v, v, m, s) for l in range(L))
+    return Grammar(num_features=v, num_classes=n_c, num_synonyms=m, tuple_size=s, num_layers=L,
+                   rules=rules, sampler=sampler, seed=seed)
