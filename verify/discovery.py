@@ -43,3 +43,13 @@ def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
                 raise ValueError(f"two modules define claim {claim.name!r}")
             claims[claim.name] = claim
     return claims
+
+
+def find_repo_dir(start: str | os.PathLike | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) that holds ``lemmas/``; book pages run
+    from ``book/...`` and use it to find ``lemmas/`` and ``results/``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "lemmas").is_dir():
+            return folder
+    return Path(__file__).resolve().parent.parent

@@ -50,3 +50,13 @@ def provenance_line(record: Mapping) -> str:
     return (f"device {p['device']}; commit `{p['git_commit'][:12]}`; {p['date']}; seed {p['seed']}; "
             f"{p['wall_seconds']} s; torch {p['torch']}, numpy {p['numpy']}, hierarchy-proofs "
             f"{p['package_version']}")
+
+
+def records_table(records: Mapping[str, Mapping]) -> str:
+    """Verdict table of stored records (e.g. large GPU runs), with a provenance line per record."""
+    if not records:
+        return "_No record yet._"
+    lines = [verdict_table(records.values()), ""]
+    for name, rec in records.items():
+        lines.append(f"- `{name}`: {provenance_line(rec)}")
+    return "\n".join(lines)

@@ -1,0 +1,43 @@
+# Shared set-up of the book's pages (run with `%run ../_common.py`): find the repository, load claims.
+import sys
+
+import matplotlib
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Markdown, display
+
+from verify.discovery import find_repo_dir, load_claims
+from verify.report import records_table, verdict_table
+from verify.results import load_records
+
+REPO = find_repo_dir()
+CLAIMS = load_claims(REPO / "lemmas")
+RESULTS = REPO / "results"
+plt.rcParams.update({"figure.dpi": 110, "figure.figsize": (7, 3.6), "axes.grid": True, "grid.alpha": 0.3})
+
+
+def lemma(name):
+    """The lemma module ``lemmas/<name>.py`` (loaded once by ``load_claims``)."""
+    return sys.modules[f"lemmas.{name}"]
+
+
+def show_small(claim_name):
+    """Evaluate every small case of a claim now (CPU) and show the verdict table."""
+    claim = CLAIMS[claim_name]
+    verdicts = [claim.evaluate(c, "cpu") for c in claim.cases_at("small")]
+    display(Markdown(verdict_table(verdicts)))
+    return {v.case: v for v in verdicts}
+
+
+def show_large(claim_name):
+    """Show the stored records of the claim's large cases (from `verify run --scale large`)."""
+    claim = CLAIMS[claim_name]
+    recs = load_records(claim_name, RESULTS)
+    large = {c.name: recs[c.name] for c in claim.cases_at("large") if c.name in recs}
+    missing = [c.name for c in claim.cases_at("large") if c.name not in recs]
+    display(Markdown(records_table(large)))
+    if missing:
+        display(Markdown("Not yet recorded: " + ", ".join(f"`{m}`" for m in missing)
+                         + " (run `verify run " + claim_name + " --scale large`)."))
+    return large

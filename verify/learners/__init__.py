@@ -1,0 +1,1 @@
+"""Full training code: layerwise learners of both papers and their baselines."""

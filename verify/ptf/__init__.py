@@ -1,0 +1,1 @@
+"""Paper B's data: hierarchies of polynomial threshold functions."""
