@@ -67,7 +67,9 @@ def sample(grammar: Grammar, n: int, generator: torch.Generator, device=None,
     r"""Draw ``n`` i.i.d. samples :math:`(x,\zeta)` of the RHM.
 
     Returns ``x``: int64 ``[n, s**L]`` tokens in :math:`[0,V)` and ``y``: int64 ``[n]`` labels.
-    One-hot encodings are made on demand, batch by batch (:func:`one_hot`).
+    One-hot encodings are made on demand, batch by batch (:func:`one_hot`). The samples are a
+    deterministic function of the generator's state and ``batch_size`` (the random stream is
+    consumed batch by batch).
     """
     n = _check_n(n)
     device = _device(device, generator)
