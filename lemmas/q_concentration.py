@@ -162,11 +162,11 @@ CLAIM = Claim(
         Case("sampled_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0, sampler="appendix_b",
                                            level=3, delta=0.05, N=200_000, repetitions=400,
                                            form="per_patch_count"),
-             scale="large", method="empirical", seed=46, cpu_params={"repetitions": 40}),
+             scale="large", method="empirical", seed=46, cpu_params={"repetitions": 100}),
         Case("sampled_as_printed_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0,
                                                       sampler="appendix_b", level=3, delta=0.05, N=200_000,
                                                       repetitions=400, form="as_printed"),
-             scale="large", method="empirical", seed=47, cpu_params={"repetitions": 40}, role="as_printed",
+             scale="large", method="empirical", seed=47, cpu_params={"repetitions": 100}, role="as_printed",
              expect=False, note="sqrt(kappa|P_l|) = 16: the printed q-hat radius is far too small"),
     ),
 )

@@ -66,7 +66,6 @@ def exact(case: Case) -> Measurement:
     ratios = [(g_.gap if g_.gap_sq is not None else sympy.Integer(0)) / assumptions.prop19_bound(m, g_.level)
               for g_ in _informative(gaps)]
     worst = min(ratios, key=float)
-    worst = sympy.nsimplify(worst) if isinstance(worst, sympy.Basic) else worst
     k_rho = assumptions.instance_k_rho(gaps, m)
     return Measurement(value=worst, details={
         "grammar": repr(g), "levels": per_level_table(gaps, m),
@@ -150,9 +149,12 @@ CLAIM = Claim(
         Case("appendix_b_V6_m3_s3_L4", dict(V=6, n_c=6, m=3, s=3, L=4, grammar_seed=3, sampler="appendix_b")),
         Case("degenerate_grammar", {"grammar": "degenerate"}, role="negative_control",
              note="two non-synonym level-1 symbols with identical q^(2): the gap is 0"),
-        Case("sampled_appendix_b_V32_m8_L4", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0,
-                                                   sampler="appendix_b", samples=10_000_000),
-             scale="large", method="empirical", seed=11, cpu_params={"samples": 1_000_000}),
+        Case("sampled_appendix_b_V64_m8_L6", dict(V=64, n_c=64, m=8, s=2, L=6, grammar_seed=0,
+                                                   sampler="appendix_b", samples=100_000_000),
+             scale="large", method="empirical", seed=11, cpu_params={"samples": 10_000_000}),
+        Case("sampled_authors_V64_m8_L6", dict(V=64, n_c=64, m=8, s=2, L=6, grammar_seed=0,
+                                               sampler="authors", samples=100_000_000),
+             scale="large", method="empirical", seed=13, cpu_params={"samples": 10_000_000}),
         Case("sampled_degenerate", {"grammar": "degenerate", "samples": 1_000_000}, scale="large",
              method="empirical", seed=12, role="negative_control",
              note="sampled q-hat of the degenerate grammar: the gap estimate is ~0"),

@@ -98,7 +98,7 @@ def compare(measured, bound, relation: str) -> bool:
         a, b = _to_sympy(measured), _to_sympy(bound)
         if a.is_infinite or b.is_infinite:
             return bool(a <= b) if relation == "<=" else bool(a >= b)
-        diff = sympy.nsimplify(a - b)
+        diff = a - b  # no nsimplify: it can round a tiny exact difference to 0
         sign = diff.is_nonnegative if relation == ">=" else diff.is_nonpositive
         if sign is not None:
             return bool(sign)
