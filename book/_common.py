@@ -1,8 +1,6 @@
 # Shared set-up of the book's pages (run with `%run ../_common.py`): find the repository, load claims.
 import sys
 
-import matplotlib
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
@@ -10,6 +8,11 @@ from IPython.display import Markdown, display
 from verify.discovery import find_repo_dir, load_claims
 from verify.report import records_table, verdict_table
 from verify.results import load_records
+
+try:  # figures inline in the page, whatever MPLBACKEND says
+    get_ipython().run_line_magic("matplotlib", "inline")  # noqa: F821
+except NameError:
+    pass
 
 REPO = find_repo_dir()
 CLAIMS = load_claims(REPO / "lemmas")
