@@ -16,9 +16,9 @@ def _fmt(x) -> str:
 
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence]) -> str:
     """A GitHub/MyST pipe table."""
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = ["| " + " | ".join(h.replace("|", r"\|") for h in header) + " |", "|" + "---|" * len(header)]
     for row in rows:
-        lines.append("| " + " | ".join(_fmt(c).replace("|", "\\|") for c in row) + " |")
+        lines.append("| " + " | ".join(_fmt(c).replace("|", r"\|") for c in row) + " |")
     return "\n".join(lines)
 
 
@@ -30,15 +30,18 @@ def verdict_rows(verdicts: Iterable[Verdict | Mapping]) -> list[list]:
         measured = _fmt(d["measured"]) + (f" ± {_fmt(unc)}" if unc is not None else "")
         if d.get("measured_exact") and d["measured_exact"] != _fmt(d["measured"]):
             measured += f" (= {d['measured_exact']})"
-        bound = _fmt(d["bound"]) + (f" (= {d['bound_exact']})" if d.get("bound_exact") else "")
+        bound = _fmt(d["bound"])
+        if d.get("bound_exact") and d["bound_exact"] != bound:
+            bound += f" (= {d['bound_exact']})"
         status = "holds" if d["holds"] else "fails"
         ok = "as expected" if d["holds"] == d["expect"] else "UNEXPECTED"
-        rows.append([d["case"], d["role"], d["method"], measured, d["relation"], bound,
-                     f"{status} ({ok})", _fmt(d["seconds"]) + " s"])
+        rel = {"<=": "≤", ">=": "≥"}[d["relation"]]
+        rows.append([f"{d['case']} ({d['method']})", d["role"].replace("_", " "), measured, f"{rel} {bound}",
+                     f"**{status}** ({ok})"])
     return rows
 
 
-VERDICT_HEADER = ["case", "role", "method", "measured", "", "bound", "verdict", "time"]
+VERDICT_HEADER = ["case (method)", "role", "measured", "bound", "verdict"]
 
 
 def verdict_table(verdicts: Iterable[Verdict | Mapping]) -> str:
