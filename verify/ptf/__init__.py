@@ -1,1 +1,13 @@
-"""Paper B's data: hierarchies of polynomial threshold functions."""
+"""Paper B's data: hierarchies of polynomial threshold functions on {±1}^d (Def. 3.1 as reconstructed)."""
+from .polynomial import Polynomial, all_points, monomials_up_to, sign
+from .hierarchy import Hierarchy, PTFLabel, hierarchy_from_labels
+from .generators import (KINDS, WIRINGS, alpha_majority, brain_dump_circuit, junta_label, majority_label,
+                         make_label, parity_label, random_hierarchy, random_junta_label, random_ptf_label)
+from .fourier import (evaluate_expansion, fourier_coefficients, fourier_degree, fourier_expansion,
+                      label_fourier, majority_fourier, walsh_hadamard, weight_by_degree)
+
+__all__ = ["Polynomial", "all_points", "monomials_up_to", "sign", "Hierarchy", "PTFLabel",
+           "hierarchy_from_labels", "KINDS", "WIRINGS", "alpha_majority", "brain_dump_circuit", "junta_label",
+           "majority_label", "make_label", "parity_label", "random_hierarchy", "random_junta_label",
+           "random_ptf_label", "evaluate_expansion", "fourier_coefficients", "fourier_degree",
+           "fourier_expansion", "label_fourier", "majority_fourier", "walsh_hadamard", "weight_by_degree"]

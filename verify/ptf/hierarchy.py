@@ -1,0 +1,160 @@
+r"""Hierarchies of polynomial threshold functions on :math:`\{\pm1\}^d` (Paper B, Def. 3.1 as reconstructed).
+
+**Which form.** Paper B's Def. 3.1 was not seen (``papers/ptf.md`` §1). The digest's
+[RECONSTRUCTION], implemented here with every constant a parameter or a computed quantity:
+
+- labels :math:`f_1,\dots,f_n:\{\pm1\}^d\to\{\pm1\}` in levels :math:`L_1\subseteq\dots\subseteq L_r=[n]`
+  (``levels[i]`` holds the labels of :math:`L_{i+1}\setminus L_i`);
+- a level-1 label is :math:`\mathrm{sign}(p_j(x))`, :math:`\deg p_j\le K`;
+- a level-:math:`i` label (:math:`i>1`) is :math:`\mathrm{sign}(p_j(f_{L_{i}\setminus L_{i-1}}(x)))`, a
+  degree-:math:`\le K` polynomial of the ±1 values of the labels **of the level just below** (whether
+  the paper also lets :math:`p_j` read :math:`x` or all lower levels is unknown);
+- the coefficient norm :math:`M=\max_j\|p_j\|` (the norm is a parameter: :math:`\ell_1` or
+  :math:`\ell_2`, with or without the constant term) and the margin
+  :math:`\xi=\min_j\min_{x}|p_j(\cdot)|` over the support, both *computed*, never assumed.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+from .polynomial import Polynomial, all_points, sign
+
+
+@dataclasses.dataclass(frozen=True)
+class PTFLabel:
+    r"""One label: :math:`\mathrm{sign}(p(z_{\text{inputs}}))` where ``z`` is the previous level's
+    ±1 vector (``x`` at level 1) and ``inputs`` selects the variables ``p`` reads, in order."""
+    inputs: tuple
+    poly: Polynomial
+    kind: str = "ptf"
+
+    def __post_init__(self):
+        inputs = tuple(int(i) for i in self.inputs)
+        object.__setattr__(self, "inputs", inputs)
+        if len(set(inputs)) != len(inputs):
+            raise ValueError(f"PTFLabel.inputs must be distinct; got {inputs}")
+        if self.poly.num_vars != len(inputs):
+            raise ValueError(f"PTFLabel: poly has {self.poly.num_vars} variables but {len(inputs)} inputs")
+
+    @property
+    def degree(self) -> int:
+        return self.poly.degree
+
+    def preactivation(self, z: np.ndarray) -> np.ndarray:
+        return self.poly(np.asarray(z)[:, list(self.inputs)])
+
+    def __call__(self, z: np.ndarray) -> np.ndarray:
+        return sign(self.preactivation(z))
+
+    def local_margin(self) -> float:
+        r""":math:`\min_{u\in\{\pm1\}^k}|p(u)|` over all assignments of its ``k`` inputs: a lower
+        bound on the margin on any support (equal to it when every assignment is reachable)."""
+        return float(np.abs(self.poly(all_points(len(self.inputs)))).min())
+
+
+@dataclasses.dataclass(frozen=True)
+class Hierarchy:
+    """An r-level PTF hierarchy on ``{±1}^d``; ``levels[i]`` is a tuple of :class:`PTFLabel`."""
+    d: int
+    levels: tuple
+
+    def __post_init__(self):
+        if not isinstance(self.d, (int, np.integer)) or self.d < 1:
+            raise ValueError(f"Hierarchy.d must be an integer >= 1; got {self.d!r}")
+        levels = tuple(tuple(level) for level in self.levels)
+        object.__setattr__(self, "levels", levels)
+        if not levels:
+            raise ValueError("Hierarchy.levels must hold at least one level (r >= 1)")
+        width = self.d
+        for i, level in enumerate(levels):
+            if not level:
+                raise ValueError(f"Hierarchy.levels[{i}] is empty: every level needs >= 1 label")
+            for j, lab in enumerate(level):
+                if not isinstance(lab, PTFLabel):
+                    raise ValueError(f"Hierarchy.levels[{i}][{j}] must be a PTFLabel; got {type(lab).__name__}")
+                if lab.inputs and max(lab.inputs) >= width:
+                    raise ValueError(f"Hierarchy.levels[{i}][{j}].inputs must lie in [0, {width - 1}] "
+                                     f"(the previous level has {width} variables); got {lab.inputs}")
+            width = len(level)
+
+    # --- sizes -------------------------------------------------------------------------------
+    @property
+    def r(self) -> int:
+        """Number of levels."""
+        return len(self.levels)
+
+    @property
+    def level_sizes(self) -> tuple:
+        return tuple(len(level) for level in self.levels)
+
+    @property
+    def num_labels(self) -> int:
+        return sum(self.level_sizes)
+
+    @property
+    def K(self) -> int:
+        """The largest degree of any label's polynomial."""
+        return max(lab.degree for level in self.levels for lab in level)
+
+    def label_levels(self) -> np.ndarray:
+        """The level (1-based) of each label, in the concatenated order of :meth:`labels`."""
+        return np.concatenate([np.full(s, i + 1) for i, s in enumerate(self.level_sizes)])
+
+    # --- evaluation ------------------------------------------------------------------------
+    def _check_x(self, x) -> np.ndarray:
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.d:
+            raise ValueError(f"x must have shape (n, d={self.d}); got {x.shape}")
+        if not np.isin(x, (-1, 1)).all():
+            raise ValueError("x must have entries in {-1, +1}")
+        return x
+
+    def forward(self, x) -> tuple[list, list]:
+        """Per level: the ±1 labels (int8, ``(n, size)``) and the polynomials' values (float64)."""
+        z = self._check_x(x)
+        labels, pre = [], []
+        for level in self.levels:
+            p = np.stack([lab.preactivation(z) for lab in level], axis=1)
+            z = sign(p)
+            labels.append(z)
+            pre.append(p)
+        return labels, pre
+
+    def labels(self, x) -> np.ndarray:
+        """All labels, level by level, as ``(n, num_labels)`` int8 in {±1}."""
+        return np.concatenate(self.forward(x)[0], axis=1)
+
+    # --- constants M and xi -------------------------------------------------------------------
+    def coefficient_norms(self, ord=1, include_constant: bool = True) -> np.ndarray:
+        return np.array([lab.poly.coefficient_norm(ord, include_constant) for level in self.levels for lab in level])
+
+    def M(self, ord=1, include_constant: bool = True) -> float:
+        r"""Coefficient bound :math:`M=\max_j\|p_j\|` in the chosen norm (reconstruction: the norm is unknown)."""
+        return float(self.coefficient_norms(ord, include_constant).max())
+
+    def margins(self, x=None) -> np.ndarray:
+        r"""Per label, :math:`\min_x|p_j(\cdot)|` over the rows of ``x`` (default: all of
+        :math:`\{\pm1\}^d`, allowed for d <= 20)."""
+        if x is None:
+            if self.d > 20:
+                raise ValueError(f"margins over all of {{±1}}^d need d <= 20; got d={self.d} (pass x)")
+            x = all_points(self.d)
+        _, pre = self.forward(x)
+        return np.abs(np.concatenate(pre, axis=1)).min(axis=0)
+
+    def xi(self, x=None) -> float:
+        r"""The hierarchy's margin :math:`\xi=\min_j\min_x|p_j|` (see :meth:`margins`)."""
+        return float(self.margins(x).min())
+
+    def summary(self, x=None) -> dict:
+        return {"d": self.d, "r": self.r, "level_sizes": list(self.level_sizes), "K": self.K,
+                "M_l1": self.M(1), "M_l2": self.M(2), "xi": self.xi(x),
+                "kinds": [sorted({lab.kind for lab in level}) for level in self.levels]}
+
+
+def hierarchy_from_labels(d: int, levels: Sequence[Sequence[PTFLabel]]) -> Hierarchy:
+    """Validate and build a :class:`Hierarchy` from labels given by hand."""
+    return Hierarchy(d, tuple(tuple(level) for level in levels))
