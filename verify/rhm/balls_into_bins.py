@@ -1,0 +1,218 @@
+r"""The law of the first-token transition matrix under Appendix B's rule sampler (Paper A, Lemma 20).
+
+Balls into bins: :math:`V` colours (level-:math:`l` tokens :math:`\mu`) with :math:`m` balls each are
+placed uniformly at random into :math:`V` bins (level-:math:`(l-1)` tokens :math:`\nu`) of :math:`m`
+slots each. :math:`N_{\nu\mu}` = number of colour-:math:`\mu` balls in bin :math:`\nu` and
+:math:`P_{\nu\mu}=N_{\nu\mu}/m`; every row and column of :math:`N` sums to :math:`m`, so :math:`P` is
+doubly stochastic. This is exactly the law of ``verify.rhm.exact.transition_matrix`` for
+``sampler="appendix_b"`` (a uniform permutation of the :math:`mV` candidate patches dealt :math:`m`
+to each parent).
+
+The law of a table :math:`n` (row sums :math:`a_\nu`, column sums :math:`b_\mu`, total :math:`n`):
+
+.. math:: \Pr[N=n]=\frac{\prod_\nu a_\nu!\,\prod_\mu b_\mu!}{n!\,\prod_{\nu\mu} n_{\nu\mu}!}
+          =\prod_\nu \frac{\prod_\mu\binom{r^{(\nu)}_\mu}{n_{\nu\mu}}}{\binom{R^{(\nu)}}{a_\nu}},
+
+the second form row by row: bin :math:`\nu` draws :math:`a_\nu` balls without replacement from the
+remaining :math:`r^{(\nu)}_\mu=b_\mu-\sum_{\nu'<\nu}n_{\nu'\mu}` (multivariate hypergeometric).
+
+Draws without replacement (Lemmas 21, 26): given the first :math:`\nu-1` bins
+(:math:`\mathcal F_{\nu-1}`), the :math:`m` values :math:`Z_{\nu,s}=z_{\text{colour}}` in bin
+:math:`\nu` are exchangeable draws from the remaining multiset of :math:`M` balls, and every mixed
+moment follows from the power sums :math:`T_k=\sum_\mu r_\mu z_\mu^k` (:func:`draw_moments`).
+
+Pure functions; randomness only through an explicit ``torch.Generator`` or ``numpy.random.Generator``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from fractions import Fraction
+from typing import Iterator
+
+import numpy as np
+import torch
+
+
+# -- exact law -------------------------------------------------------------------------------------
+def table_probability(table) -> Fraction:
+    r""":math:`\Pr[N=n]` by the closed form :math:`\prod a_\nu!\prod b_\mu!/(n!\prod n_{\nu\mu}!)`."""
+    t = np.asarray(table, dtype=np.int64)
+    if t.ndim != 2 or (t < 0).any():
+        raise ValueError(f"table must be a 2-d array of non-negative integers; got {t!r}")
+    num = math.prod(math.factorial(int(a)) for a in t.sum(1)) * math.prod(math.factorial(int(b)) for b in t.sum(0))
+    den = math.factorial(int(t.sum())) * math.prod(math.factorial(int(x)) for x in t.ravel())
+    return Fraction(num, den)
+
+
+def sequential_hypergeometric_probability(table, column_sums=None) -> Fraction:
+    r""":math:`\Pr[N=n]` as a product of multivariate hypergeometric laws, one bin (row) at a time.
+
+    ``column_sums`` (default: those of ``table``) are the colour counts before the first bin; a
+    table whose columns do not use them up exactly has probability 0."""
+    t = np.asarray(table, dtype=np.int64)
+    remaining = np.array(t.sum(0) if column_sums is None else column_sums, dtype=np.int64)
+    if remaining.sum() != t.sum():
+        return Fraction(0)
+    p = Fraction(1)
+    for row in t:
+        if (row > remaining).any():
+            return Fraction(0)
+        p *= Fraction(math.prod(math.comb(int(r), int(k)) for r, k in zip(remaining, row)),
+                      math.comb(int(remaining.sum()), int(row.sum())))
+        remaining = remaining - row
+    return p
+
+
+def _compositions(total: int, caps: tuple) -> Iterator[tuple]:
+    """Non-negative integer vectors with sum ``total`` and entry ``i`` at most ``caps[i]``."""
+    if len(caps) == 1:
+        if total <= caps[0]:
+            yield (total,)
+        return
+    for k in range(min(total, caps[0]) + 1):
+        if total - k <= sum(caps[1:]):
+            for rest in _compositions(total - k, caps[1:]):
+                yield (k,) + rest
+
+
+def enumerate_tables(num_bins: int, m: int, num_colours: int | None = None):
+    r"""Every table :math:`N` (``num_bins`` rows of sum :math:`m`, ``num_colours`` columns of sum
+    :math:`m\cdot` ``num_bins``/``num_colours``; default square) with its exact probability
+    (:func:`sequential_hypergeometric_probability`). Yields ``(table, Fraction)``."""
+    num_colours = num_bins if num_colours is None else num_colours
+    if (m * num_bins) % num_colours:
+        raise ValueError("m * num_bins must be divisible by num_colours")
+    col = m * num_bins // num_colours
+
+    def rec(rows, remaining):
+        if len(rows) == num_bins:
+            t = np.array(rows, dtype=np.int64)
+            yield t, sequential_hypergeometric_probability(t, [col] * num_colours)
+            return
+        for row in _compositions(m, tuple(remaining)):
+            yield from rec(rows + [row], tuple(r - k for r, k in zip(remaining, row)))
+
+    yield from rec([], tuple([col] * num_colours))
+
+
+def enumerate_placements(V: int, m: int) -> Iterator[tuple]:
+    r"""Every distinct colour sequence of the :math:`mV` slots (slot :math:`i` is in bin
+    :math:`\lfloor i/m\rfloor`): the :math:`(mV)!/(m!)^V` multiset permutations, each equally likely
+    under a uniform placement."""
+    from sympy.utilities.iterables import multiset_permutations
+    for seq in multiset_permutations([c for c in range(V) for _ in range(m)]):
+        yield tuple(seq)
+
+
+def placement_table(seq, V: int, m: int) -> np.ndarray:
+    """:math:`N_{\\nu\\mu}` of one colour sequence."""
+    t = np.zeros((V, V), dtype=np.int64)
+    for i, c in enumerate(seq):
+        t[i // m, c] += 1
+    return t
+
+
+# -- sampling --------------------------------------------------------------------------------------
+def sample_placements(V: int, m: int, n: int, generator: torch.Generator, device="cpu") -> torch.Tensor:
+    r"""``n`` uniform placements: int64 ``[n, m V]``, entry = colour of the ball in that slot."""
+    keys = torch.rand(n, m * V, generator=generator).to(device)
+    return torch.argsort(keys, dim=1) // m
+
+
+def sample_tables(V: int, m: int, n: int, generator: torch.Generator, device="cpu",
+                  batch: int = 4096) -> torch.Tensor:
+    r"""``n`` independent tables :math:`N` (int64 ``[n, V, V]``, rows = bins, columns = colours)."""
+    out = []
+    for start in range(0, n, batch):
+        b = min(batch, n - start)
+        colours = sample_placements(V, m, b, generator, device)
+        bins = torch.arange(m * V, device=colours.device) // m
+        idx = bins[None, :] * V + colours
+        counts = torch.zeros(b, V * V, dtype=torch.int64, device=colours.device)
+        counts.scatter_add_(1, idx, torch.ones_like(idx))
+        out.append(counts.reshape(b, V, V))
+    return torch.cat(out)
+
+
+def sample_transition_matrices(V: int, m: int, n: int, generator: torch.Generator, device="cpu") -> torch.Tensor:
+    """``n`` independent draws of :math:`P=N/m` (float64 ``[n, V, V]``), Lemma 20's law."""
+    return sample_tables(V, m, n, generator, device).to(torch.float64) / m
+
+
+def numpy_rng(generator: torch.Generator) -> np.random.Generator:
+    """A numpy generator seeded from ``generator`` (advances it; no global state)."""
+    return np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=generator)))
+
+
+def sample_tables_numpy(V: int, m: int, n: int, rng: np.random.Generator) -> np.ndarray:
+    """As :func:`sample_tables` with a numpy generator: ``[n, V, V]`` int64."""
+    keys = rng.random((n, m * V))
+    colours = np.argsort(keys, axis=1) // m
+    bins = np.arange(m * V) // m
+    out = np.zeros((n, V * V), dtype=np.int64)
+    np.add.at(out, (np.arange(n)[:, None], bins[None, :] * V + colours), 1)
+    return out.reshape(n, V, V)
+
+
+def is_doubly_stochastic(P, atol: float = 0.0) -> bool:
+    """Every row and column of ``P`` (``[..., V, V]``) sums to 1 (within ``atol``)."""
+    P = torch.as_tensor(np.asarray(P, dtype=np.float64)) if not torch.is_tensor(P) else P.to(torch.float64)
+    ones = torch.ones((), dtype=torch.float64)
+    return bool(torch.allclose(P.sum(-1), ones.expand(P.shape[:-1]), atol=atol, rtol=0)
+                and torch.allclose(P.sum(-2), ones.expand(P.shape[:-2] + P.shape[-1:]), atol=atol, rtol=0))
+
+
+# -- moments of draws without replacement ---------------------------------------------------------
+def falling(M, k: int):
+    """:math:`M(M-1)\\cdots(M-k+1)` (works on numbers, arrays and sympy symbols)."""
+    out = 1
+    for i in range(k):
+        out = out * (M - i)
+    return out
+
+
+def distinct_sums(p1, p2, p3, p4):
+    r"""Sums over *distinct* ball indices from the power sums :math:`p_k=\sum_i x_i^k`:
+    keys ``"1"``, ``"2"``, ``"4"`` (single), ``"11"`` (:math:`\sum_{i\ne j}x_ix_j`), ``"31"``,
+    ``"22"``, ``"211"``, ``"1111"``. Used for mixed moments of exchangeable draws."""
+    return {
+        "1": p1, "2": p2, "4": p4,
+        "11": p1**2 - p2,
+        "31": p3 * p1 - p4,
+        "22": p2**2 - p4,
+        "211": p2 * p1**2 - 2 * p3 * p1 - p2**2 + 2 * p4,
+        "1111": p1**4 - 6 * p1**2 * p2 + 3 * p2**2 + 8 * p1 * p3 - 6 * p4,
+    }
+
+
+def draw_moments(T1, T2, T3, T4, M, m):
+    r"""Exact moments of :math:`\tau=\frac1m\sum_{s=1}^m Z_s` for :math:`m` draws without
+    replacement from a multiset of :math:`M` values with power sums :math:`T_k`.
+
+    Returns a dict: ``mean`` (:math:`\bar z`), ``var`` (:math:`\sigma^2` of one draw),
+    ``cov`` (:math:`\mathrm{Cov}(Z_1,Z_2)`), ``tau2`` (:math:`E\tau^2`), ``tau4``
+    (:math:`E\tau^4`). Works elementwise on arrays and on sympy symbols."""
+    S = distinct_sums(T1, T2, T3, T4)
+    EZ, EZ2 = T1 / M, T2 / M
+    E11 = S["11"] / falling(M, 2) if not (isinstance(M, (int, np.integer)) and M < 2) else 0
+
+    def term(c, key, k):  # c * (m)_k * S_key / (M)_k, skipped when (m)_k = 0 (then (M)_k may be 0 too)
+        fm = falling(m, k)
+        if isinstance(fm, (int, np.integer)) and fm == 0:
+            return 0
+        return c * fm * S[key] / falling(M, k)
+
+    s4 = (m * S["4"] / M + term(4, "31", 2) + term(3, "22", 2) + term(6, "211", 3) + term(1, "1111", 4))
+    return {"mean": EZ, "var": EZ2 - EZ**2, "cov": E11 - EZ**2,
+            "tau2": (m * EZ2 + falling(m, 2) * E11) / m**2, "tau4": s4 / m**4}
+
+
+def conditional_moments(remaining: np.ndarray, z: np.ndarray, m: int) -> dict:
+    r"""Moments of :math:`\tau_\nu` given :math:`\mathcal F_{\nu-1}`, from the remaining colour
+    counts ``remaining`` (``[..., V]``, summing to :math:`M`) and the vector ``z`` (float64)."""
+    r = np.asarray(remaining, dtype=np.float64)
+    z = np.asarray(z, dtype=np.float64)
+    T = [r @ z**k for k in range(1, 5)]
+    M = r.sum(-1)
+    return draw_moments(*T, M, m)
