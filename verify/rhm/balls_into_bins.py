@@ -216,3 +216,16 @@ def conditional_moments(remaining: np.ndarray, z: np.ndarray, m: int) -> dict:
     T = [r @ z**k for k in range(1, 5)]
     M = r.sum(-1)
     return draw_moments(*T, M, m)
+
+
+# -- sample quantiles ------------------------------------------------------------------------------
+def quantile_with_upper_bound(values, level: float, confidence: float = 0.95) -> tuple[float, float]:
+    r"""Empirical ``level``-quantile of ``values`` and a distribution-free upper confidence bound
+    for the true quantile (an order statistic: :math:`x_{(k)}` with
+    :math:`k=F^{-1}_{\mathrm{Bin}(R,\text{level})}(\text{confidence})+1`; ``inf`` if :math:`k>R`)."""
+    from scipy import stats
+    x = np.sort(np.asarray(values, dtype=np.float64))
+    R = len(x)
+    q = float(x[min(R - 1, max(0, int(np.ceil(level * R)) - 1))])
+    k = int(stats.binom.ppf(confidence, R, level)) + 1
+    return q, float(x[k - 1]) if k <= R else float("inf")
