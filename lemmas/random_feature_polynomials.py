@@ -208,17 +208,18 @@ def _fit_exponent(qs, errs) -> float:
     return float(-np.polyfit(np.log(qs[ok]), np.log(errs[ok]), 1)[0])
 
 
-def sweep(coefs: dict, d: int, beta: float, qs, draws: int, generator) -> dict:
+def sweep(coefs: dict, d: int, beta: float, qs, draws: int, generator, ls_qs=None) -> dict:
     """Median errors over ``draws`` of the proof's read-out and of least squares, per width, with the
     fitted exponents of error ~ q^-a."""
     X_np, y_np = _cube_and_values(coefs, d)
     X, y = torch.from_numpy(X_np), torch.from_numpy(y_np)
     mc = ([[mc_error(coefs, d, q, beta, generator) for _ in range(draws)] for q in qs]
           if in_rkhs(coefs, d, beta) else None)
-    ls = [[ls_error(X, y, q, beta, generator) for _ in range(draws)] for q in qs]
-    out = {"q": list(map(int, qs)), "ls": ls, "ls_median": np.median(ls, 1).tolist(),
-           "ls_exponent": _fit_exponent([q for q in qs if q < 2 ** d // 2],
-                                        [m for q, m in zip(qs, np.median(ls, 1)) if q < 2 ** d // 2])}
+    # least squares on all 2^d points interpolates once q >= 2^d: its sweep stays below 2^d / 2
+    ls_qs = [q for q in (ls_qs or [8, 16, 32, 64, 128, 256, 512, 1024]) if q <= 2 ** d // 2]
+    ls = [[ls_error(X, y, q, beta, generator) for _ in range(draws)] for q in ls_qs]
+    out = {"q": list(map(int, qs)), "ls_q": ls_qs, "ls": ls, "ls_median": np.median(ls, 1).tolist(),
+           "ls_exponent": _fit_exponent(ls_qs, np.median(ls, 1))}
     if mc is not None:
         out.update(mc=mc, mc_median=np.median(mc, 1).tolist(), mc_exponent=_fit_exponent(qs, np.median(mc, 1)))
     return out
@@ -230,9 +231,9 @@ def empirical(case: Case, device, generator) -> Measurement:
     d, beta, q, draws = p["d"], p["beta"], p["q"], p.get("draws", 5)
     X_np, y_np = _cube_and_values(coefs, d)
     X, y = torch.from_numpy(X_np).to(device), torch.from_numpy(y_np).to(device)
-    ls = np.array([ls_error(X, y, min(q, p.get("ls_q_max", 4096)), beta, generator) for _ in range(draws)])
+    ls = np.array([ls_error(X, y, min(q, 2 ** d // 2), beta, generator) for _ in range(draws)])
     details = {"ls_errors": ls.tolist(), "target_degree": ptf.fourier_degree(coefs), "in_rkhs": in_rkhs(coefs, d, beta),
-               "ls_q": min(q, p.get("ls_q_max", 4096))}
+               "ls_q": min(q, 2 ** d // 2)}
     if details["in_rkhs"]:
         errs = np.array([mc_error(coefs, d, q, beta, generator) for _ in range(draws)])
         details["readout"] = "proof's Monte-Carlo read-out (minimum-norm g)"
