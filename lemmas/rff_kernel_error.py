@@ -234,7 +234,7 @@ CLAIM = Claim(
              dict(points="unit_ball", d_h=16, n=256, points_seed=1, sigma_sq="1", eps="1/10", delta=0.05,
                   repetitions=200, sweep=half_decades(2, 6), sweep_repetitions=16),
              scale="large", method="empirical", seed=124,
-             cpu_params=dict(n=64, repetitions=20, sweep=half_decades(2, 5), sweep_repetitions=4)),
+             cpu_params=dict(n=64, repetitions=20, sweep=half_decades(2, 6), sweep_repetitions=4)),
         Case("onehot_patches_V16_m4_s3",
              dict(points="onehot_patches", V=16, n_c=16, m=4, s=3, L=2, grammar_seed=0, sampler="appendix_b",
                   sigma_sq="1", eps="1/10", delta=0.05, repetitions=200),
