@@ -1,0 +1,232 @@
+r"""Layerwise ResNet of frozen β-Xavier random blocks with trained read-outs (Paper B, Algorithm 4.2,
+as reconstructed).
+
+**Which form.** Algorithm 4.2 was not seen (``papers/ptf.md`` §2). The summary's "critical path"
+[SUMMARY-ONLY] and the digest's [RECONSTRUCTION], with every choice below a parameter:
+
+- residual stream :math:`\Gamma_0(x)=(x,\mathbf 0_n)\in\mathbb R^{d+n}` (input, then one coordinate per
+  label: "the residual stream carries the current label estimates");
+- block :math:`k`: :math:`\Gamma_k=\Gamma_{k-1}+W^2_k\,\sigma(W^1_kE(\Gamma_{k-1})+b_k)/\sqrt q`, with
+  :math:`W^1_k,b_k` β-Xavier (Def. 4.1 as reconstructed) and frozen, :math:`W^2_k` initialised at 0
+  and writing only into the label coordinates. :math:`E` ("proximity mapping" :math:`E_g` in the
+  summary, meaning unknown) is reconstructed as the coordinatewise clip to :math:`[-1,1]`, so a label
+  predicted with margin :math:`\ge1` is seen by later blocks as exactly its ±1 value;
+- output :math:`W^D` (orthogonal in the summary) is the identity on the label coordinates:
+  :math:`\hat y(x)=\Gamma_k(x)_{d+1..d+n}`; the predictor is :math:`\mathrm{sign}(\hat y)`;
+- **all labels of all levels are supervised** at every block ("strong supervision");
+- loss per label (the summary's "hybrid" loss is unknown): ``"square"``
+  :math:`\tfrac12(1-y\hat y)^2` (default) or ``"logistic"`` :math:`\log(1+e^{-y\hat y})`, plus
+  :math:`\tfrac\lambda2\|W^2_k\|_F^2`. With everything else fixed the objective is a sum over labels
+  of λ-strongly convex problems in the rows of :math:`W^2_k` (Lemma 5.2 as reconstructed);
+- each block is trained once, by full-batch accelerated gradient descent, **until the gradient norm
+  of every label's problem is** :math:`\le\epsilon_{opt}` (the stopping rule), then frozen.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import torch
+
+from verify.features import random_neurons as rn
+
+LOSSES = ("square", "logistic")
+
+
+@dataclasses.dataclass(frozen=True)
+class ResNetConfig:
+    """Hyper-parameters of Algorithm 4.2 (reconstructed); see the module docstring."""
+    width: int = 256          # q, neurons per block
+    beta: float = 0.25        # bias variance of the beta-Xavier neurons
+    activation: str = "relu"
+    loss: str = "square"
+    reg: float = 1e-3         # lambda, the l2 regulariser of each read-out
+    eps_opt: float = 1e-4     # gradient-norm stopping threshold per label
+    max_iter: int = 5000
+    read_map: str = "clip"    # E: "clip" to [-1, 1] or "identity"
+
+    def __post_init__(self):
+        if self.width < 1:
+            raise ValueError(f"width must be >= 1; got {self.width}")
+        if not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1); got {self.beta}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
+        if self.reg <= 0:
+            raise ValueError(f"reg (lambda) must be > 0 for strong convexity; got {self.reg}")
+        if self.eps_opt <= 0:
+            raise ValueError(f"eps_opt must be > 0; got {self.eps_opt}")
+        if self.read_map not in ("clip", "identity"):
+            raise ValueError(f"read_map must be 'clip' or 'identity'; got {self.read_map!r}")
+        rn._check_activation(self.activation)
+
+
+# --- the per-block convex problem (Lemma 5.2) -------------------------------------------------------
+def loss_values(margin: torch.Tensor, loss: str) -> torch.Tensor:
+    """Per-example loss of the margin y*yhat."""
+    if loss == "square":
+        return 0.5 * (1 - margin) ** 2
+    if loss == "logistic":
+        return torch.nn.functional.softplus(-margin)
+    raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+
+
+def loss_derivatives(margin: torch.Tensor, loss: str):
+    """First and second derivative of the loss in the margin."""
+    if loss == "square":
+        return margin - 1, torch.ones_like(margin)
+    s = torch.sigmoid(-margin)
+    return -s, s * (1 - s)
+
+
+def objective(V: torch.Tensor, Phi: torch.Tensor, Yhat: torch.Tensor, Y: torch.Tensor, loss: str, reg: float):
+    r"""Per label j: :math:`F_j(v)=\frac1m\sum_i\ell(y_{ij}(\hat y_{ij}+\langle\Phi_i,v\rangle))+\frac\lambda2\|v\|^2`
+    (``V`` is ``(q, n)``, one column per label); returns the ``(n,)`` vector of values."""
+    m = Y * (Yhat + Phi @ V)
+    return loss_values(m, loss).mean(0) + 0.5 * reg * (V ** 2).sum(0)
+
+
+def gradient(V, Phi, Yhat, Y, loss: str, reg: float) -> torch.Tensor:
+    m = Y * (Yhat + Phi @ V)
+    d1, _ = loss_derivatives(m, loss)
+    return Phi.T @ (d1 * Y) / Phi.shape[0] + reg * V
+
+
+def hessian(v: torch.Tensor, Phi, yhat, y, loss: str, reg: float) -> torch.Tensor:
+    r"""Hessian of one label's :math:`F_j` at ``v``: :math:`\frac1m\Phi^\top\mathrm{diag}(\ell'')\Phi+\lambda I`."""
+    m = y * (yhat + Phi @ v)
+    _, d2 = loss_derivatives(m, loss)
+    return Phi.T @ (d2[:, None] * Phi) / Phi.shape[0] + reg * torch.eye(Phi.shape[1], dtype=Phi.dtype, device=Phi.device)
+
+
+def smoothness(Phi: torch.Tensor, loss: str, reg: float) -> float:
+    """An upper bound L on every label's Hessian eigenvalues (l'' <= 1 square, <= 1/4 logistic)."""
+    top = torch.linalg.matrix_norm(Phi, ord=2).item() ** 2 / Phi.shape[0]
+    return (1.0 if loss == "square" else 0.25) * top + reg
+
+
+def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt: float = 1e-4,
+                  max_iter: int = 5000, V0=None) -> tuple[torch.Tensor, dict]:
+    r"""Minimise every label's :math:`F_j` by accelerated gradient descent (step 1/L, momentum
+    :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`), each label stopped as soon as
+    :math:`\|\nabla F_j\|\le\epsilon_{opt}`. Returns ``V`` and a dict with the iterations and final
+    gradient norms per label."""
+    q, n = Phi.shape[1], Y.shape[1]
+    V = torch.zeros(q, n, dtype=Phi.dtype, device=Phi.device) if V0 is None else V0.clone()
+    L = smoothness(Phi, loss, reg)
+    kappa = L / reg
+    mom = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
+    active = torch.ones(n, dtype=torch.bool, device=Phi.device)
+    iters = torch.zeros(n, dtype=torch.long)
+    Z, V_prev = V.clone(), V.clone()
+    for it in range(max_iter):
+        g_at_V = gradient(V, Phi, Yhat, Y, loss, reg)
+        gn = g_at_V.norm(dim=0)
+        active = active & (gn > eps_opt)
+        if not active.any():
+            break
+        iters[active.cpu()] += 1
+        g = gradient(Z, Phi, Yhat, Y, loss, reg)
+        V_new = Z - g / L
+        Z_new = V_new + mom * (V_new - V)
+        a = active[None, :]
+        V_prev, V, Z = V, torch.where(a, V_new, V), torch.where(a, Z_new, Z)
+    gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
+    return V, {"iterations": iters.tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
+               "L": L, "kappa": kappa}
+
+
+# --- the network ---------------------------------------------------------------------------------
+class LayerwiseResNet:
+    """Frozen random β-Xavier blocks with trained read-outs into the label coordinates."""
+
+    def __init__(self, in_dim: int, num_labels: int, config: ResNetConfig, generator: torch.Generator,
+                 device="cpu", dtype=torch.float64):
+        if in_dim < 1 or num_labels < 1:
+            raise ValueError(f"in_dim and num_labels must be >= 1; got {in_dim}, {num_labels}")
+        self.d, self.n, self.config = int(in_dim), int(num_labels), config
+        self.N = self.d + self.n
+        self.generator, self.device, self.dtype = generator, torch.device(device), dtype
+        self.blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+
+    def stream0(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.as_tensor(x, dtype=self.dtype, device=self.device)
+        return torch.cat([x, torch.zeros(x.shape[0], self.n, dtype=self.dtype, device=self.device)], 1)
+
+    def read(self, G: torch.Tensor) -> torch.Tensor:
+        return G.clamp(-1, 1) if self.config.read_map == "clip" else G
+
+    def new_block(self):
+        W, b = rn.beta_xavier(self.N, self.config.width, self.config.beta, self.generator, self.device, self.dtype)
+        return W, b
+
+    def features(self, G: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return rn.random_features(self.read(G), W, b, self.config.activation)
+
+    def apply_block(self, G, block) -> torch.Tensor:
+        W, b, V = block
+        out = G.clone()
+        out[:, self.d:] += self.features(G, W, b) @ V
+        return out
+
+    def forward(self, x, blocks: int | None = None) -> torch.Tensor:
+        """The stream after the first ``blocks`` blocks (all by default)."""
+        G = self.stream0(x)
+        for block in self.blocks[: len(self.blocks) if blocks is None else blocks]:
+            G = self.apply_block(G, block)
+        return G
+
+    def predict(self, x, blocks: int | None = None) -> torch.Tensor:
+        """Label estimates yhat (the label coordinates of the stream); sign gives the predictor."""
+        return self.forward(x, blocks)[:, self.d:]
+
+    def fit(self, x, y, blocks: int, x_test=None, y_test=None, callback=None) -> dict:
+        """Algorithm 4.2 (reconstructed): train ``blocks`` blocks one after the other on (x, y),
+        every label supervised; record per block and label the train/test loss and margins."""
+        c = self.config
+        Y = torch.as_tensor(y, dtype=self.dtype, device=self.device)
+        G = self.stream0(x)
+        Gt = self.stream0(x_test) if x_test is not None else None
+        Yt = torch.as_tensor(y_test, dtype=self.dtype, device=self.device) if y_test is not None else None
+        hist = {k: [] for k in ("train_loss", "test_loss", "train_margin", "test_error", "iterations",
+                                "grad_norm", "objective")}
+
+        def record(G, Gt):
+            m = Y * G[:, self.d:]
+            hist["train_loss"].append(loss_values(m, c.loss).mean(0).tolist())
+            hist["train_margin"].append(m.min(0).values.tolist())
+            if Gt is not None:
+                mt = Yt * Gt[:, self.d:]
+                hist["test_loss"].append(loss_values(mt, c.loss).mean(0).tolist())
+                hist["test_error"].append((mt <= 0).double().mean(0).tolist())
+
+        record(G, Gt)
+        for k in range(blocks):
+            W, b = self.new_block()
+            Phi = self.features(G, W, b)
+            V, info = train_readout(Phi, G[:, self.d:], Y, c.loss, c.reg, c.eps_opt, c.max_iter)
+            hist["iterations"].append(info["iterations"])
+            hist["grad_norm"].append(info["grad_norm"])
+            hist["objective"].append(objective(V, Phi, G[:, self.d:], Y, c.loss, c.reg).tolist())
+            block = (W, b, V)
+            self.blocks.append(block)
+            G = self.apply_block(G, block)
+            Gt = self.apply_block(Gt, block) if Gt is not None else None
+            record(G, Gt)
+            if callback is not None:
+                callback(k, self, hist)
+        return {k: np.asarray(v) for k, v in hist.items()}
+
+
+def blocks_until_margin(train_margin: np.ndarray, theta: float) -> np.ndarray:
+    """Per label, the first block count k (0 = before training) after which every training example
+    has margin >= theta, or -1 if never."""
+    ok = train_margin >= theta
+    first = np.where(ok.any(0), ok.argmax(0), -1)
+    # margin must persist from then on
+    for j in range(ok.shape[1]):
+        if first[j] >= 0 and not ok[first[j]:, j].all():
+            later = np.flatnonzero(~ok[:, j])
+            first[j] = later.max() + 1 if later.max() + 1 < ok.shape[0] else -1
+    return first
