@@ -206,7 +206,7 @@ def half_decades(lo: int, hi: int) -> list[int]:
 
 _BALL = dict(points="unit_ball", d_h=4, n=32, points_seed=0, sigma_sq="1", eps="1/4", delta=0.05, repetitions=300)
 _ONEHOT = dict(points="onehot_patches", V=8, n_c=8, m=4, s=2, L=2, grammar_seed=0, sampler="appendix_b",
-               sigma_sq="1", eps="1/4", delta=0.05, repetitions=150)
+               sigma_sq="1", eps="1/3", delta=0.05, repetitions=150)
 
 CLAIM = Claim(
     name="rff_kernel_error",
