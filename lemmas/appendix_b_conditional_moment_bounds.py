@@ -172,6 +172,6 @@ CLAIM = Claim(
                                                 lower_constant=0.5), method="empirical", seed=277,
              role="negative_control", note="E[tau^2|F] >= 2||z||^2/(mV): above its typical value ||z||^2/(mV)"),
         Case("sampled_lower_pair_V64_m1024", dict(_D, part="lower", V=64, m=1024, z="pair", placements=2000),
-             scale="large", method="empirical", seed=278, cpu_params={"placements": 100}),
+             scale="large", method="empirical", seed=278, cpu_params={"placements": 1_000}),
     ),
 )

@@ -153,6 +153,6 @@ CLAIM = Claim(
              seed=305, role="negative_control", note="(m/2)^(-l/2) instead of (20m)^(-l/2)"),
         Case("sampled_V128_m128_L4_all_pairs", dict(_D, V=128, m=128, L=4, chains=20_000, pairs="all"),
              scale="large", method="empirical", seed=306,
-             cpu_params={"V": 64, "m": 64, "chains": 300}),
+             cpu_params={"V": 64, "m": 64, "chains": 2_000}),
     ),
 )

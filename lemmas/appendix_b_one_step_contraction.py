@@ -176,8 +176,8 @@ CLAIM = Claim(
              method="empirical", seed=294, role="negative_control",
              note="||Pz||^2 >= 2||z||^2/m: the typical value ||z||^2/m violates it"),
         Case("sampled_pair_V128_m128", dict(_D, V=128, m=128, z="pair", matrices=100_000), scale="large",
-             method="empirical", seed=295, cpu_params={"V": 64, "m": 64, "matrices": 5_000}),
+             method="empirical", seed=295, cpu_params={"V": 64, "m": 64, "matrices": 20_000}),
         Case("sampled_gaussian_V128_m128", dict(_D, V=128, m=128, z="gaussian", matrices=100_000),
-             scale="large", method="empirical", seed=296, cpu_params={"V": 64, "m": 64, "matrices": 5_000}),
+             scale="large", method="empirical", seed=296, cpu_params={"V": 64, "m": 64, "matrices": 20_000}),
     ),
 )

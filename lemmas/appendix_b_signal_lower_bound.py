@@ -155,9 +155,9 @@ CLAIM = Claim(
              note="doubly-stochastic identity of the proof fails for the authors' sampler"),
         Case("grammars_appendix_b_V64_m32_L6", dict(V=64, m=32, L=6, grammars=2000, delta=0.01,
                                                     sampler="appendix_b"),
-             scale="large", method="empirical", seed=194, cpu_params={"grammars": 100}),
+             scale="large", method="empirical", seed=194, cpu_params={"grammars": 500}),
         Case("grammars_authors_V64_m32_L6", dict(V=64, m=32, L=6, grammars=2000, delta=0.01, sampler="authors"),
-             scale="large", method="empirical", seed=195, cpu_params={"grammars": 100}, role="as_printed",
+             scale="large", method="empirical", seed=195, cpu_params={"grammars": 500}, role="as_printed",
              expect=True, note="outside the proposition (authors' sampler); Bayes-form gap"),
     ),
 )
