@@ -155,7 +155,7 @@ def sample_tables_numpy(V: int, m: int, n: int, rng: np.random.Generator) -> np.
     return out.reshape(n, V, V)
 
 
-def is_doubly_stochastic(P, atol: float = 0.0) -> bool:
+def is_doubly_stochastic(P, atol: float = 1e-12) -> bool:
     """Every row and column of ``P`` (``[..., V, V]``) sums to 1 (within ``atol``)."""
     P = torch.as_tensor(np.asarray(P, dtype=np.float64)) if not torch.is_tensor(P) else P.to(torch.float64)
     ones = torch.ones((), dtype=torch.float64)
