@@ -1,7 +1,6 @@
 """verify.features.rff: eq. (6) random Fourier features, the Gaussian kernel, the symbolic limit."""
 import math
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
