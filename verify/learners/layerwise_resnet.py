@@ -230,3 +230,44 @@ def blocks_until_margin(train_margin: np.ndarray, theta: float) -> np.ndarray:
             later = np.flatnonzero(~ok[:, j])
             first[j] = later.max() + 1 if later.max() + 1 < ok.shape[0] else -1
     return first
+
+
+# --- a complete experiment: hierarchy, data, layerwise training ------------------------------------
+def hierarchy_experiment(d: int = 10, level_sizes=(6, 2), fan_in: int = 3, kind: str = "majority",
+                         extra_parity: int = 0, m: int = 1500, m_test: int = 1000, blocks: int = 8,
+                         config: ResNetConfig | None = None, data_seed: int = 0, net_seed: int = 0,
+                         device="cpu") -> dict:
+    """Sample a PTF hierarchy (``verify.ptf.random_hierarchy``; optionally one extra level-1 label, the
+    parity of the first ``extra_parity`` inputs), train and test samples, and train ``blocks`` blocks.
+    Returns the hierarchy, the network, the history, and per block the training margins of every
+    example (``margins[k]`` is ``(m, n)`` after k blocks)."""
+    from verify import ptf
+    rng = np.random.default_rng(data_seed)
+    h = ptf.random_hierarchy(d, list(level_sizes), fan_in, kind, "random", rng=rng)
+    if extra_parity:
+        lv = list(h.levels)
+        lv[0] = lv[0] + (ptf.parity_label(tuple(range(extra_parity))),)
+        h = ptf.Hierarchy(d, tuple(lv))
+    X = rng.choice(np.array([-1, 1]), size=(m, d))
+    Xt = rng.choice(np.array([-1, 1]), size=(m_test, d))
+    Y, Yt = h.labels(X).astype(np.float64), h.labels(Xt).astype(np.float64)
+    cfg = config or ResNetConfig()
+    net = LayerwiseResNet(d, h.num_labels, cfg, torch.Generator().manual_seed(net_seed), device)
+    hist = net.fit(X, Y, blocks, Xt, Yt)
+    Yd = torch.as_tensor(Y, dtype=net.dtype, device=net.device)
+    margins = [(Yd * net.predict(X, k)).cpu().numpy() for k in range(blocks + 1)]
+    return {"hierarchy": h, "net": net, "history": hist, "margins": np.stack(margins), "X": X, "Y": Y,
+            "label_levels": h.label_levels() if not extra_parity else
+            np.concatenate([[1] * len(h.levels[0])] + [[i + 2] * s for i, s in enumerate(h.level_sizes[1:])])}
+
+
+_EXPERIMENTS: dict = {}
+
+
+def cached_experiment(**kwargs) -> dict:
+    """:func:`hierarchy_experiment`, memoised on its arguments (claims and book pages share one run)."""
+    cfg = kwargs.get("config")
+    key = repr(sorted((k, v) for k, v in kwargs.items() if k != "config")) + repr(cfg)
+    if key not in _EXPERIMENTS:
+        _EXPERIMENTS[key] = hierarchy_experiment(**kwargs)
+    return _EXPERIMENTS[key]
