@@ -301,11 +301,13 @@ class LayerwiseRidge:
         return W
 
     def fit(self, grammar: Grammar, seed: int = 0, batch_size: int = 4096, progress: bool = True,
-            checkpoint: str | os.PathLike | None = None, test: tuple | None = None, callback=None) -> "LayerwiseRidge":
+            checkpoint: str | os.PathLike | None = None, test: tuple | None = None, callback=None,
+            transform=None) -> "LayerwiseRidge":
         r"""Train stages :math:`L,\dots,1` on fresh samples (:math:`N^{(l)}` each) from the stage's own
         generator (:func:`level_generator`). With ``checkpoint``, trained levels are saved after each
         stage (``torch.save``) and a run finds and skips the levels already there. ``test=(x, y)``
-        records the test accuracy of the levels trained so far (``history``)."""
+        records the test accuracy once level 1 is trained (``history``). ``transform(x, y, generator)``
+        may alter each stage's samples (e.g. shuffle the labels: a negative control)."""
         self._check_grammar(grammar)
         if checkpoint is not None and Path(checkpoint).exists():
             self.load_state(torch.load(checkpoint, weights_only=False))
@@ -317,6 +319,8 @@ class LayerwiseRidge:
             gen = level_generator(seed, level)
             self.draw_features(level, gen)
             xs, ys = sample(grammar, p.num_samples, gen, self.device)
+            if transform is not None:
+                xs, ys = transform(xs, ys, gen)
             self.fit_level(level, xs, ys, grammar.num_patches(level), batch_size=batch_size, progress=progress)
             rec = {"num_samples": p.num_samples}
             if test is not None and level == 1:
