@@ -1,0 +1,50 @@
+"""verify.learners.baselines: shapes, determinism, learning a small RHM, chance level on shuffled labels."""
+import pytest
+import torch
+
+from verify import rhm
+from verify.learners.baselines import BASELINES, DeepCNN, KernelRidge, make_baseline
+
+
+@pytest.fixture(scope="module")
+def data():
+    g = rhm.sample_grammar(4, 4, 2, 2, 2, seed=1, sampler="appendix_b")
+    train = rhm.sample(g, 600, torch.Generator().manual_seed(0))
+    test = rhm.sample(g, 1000, torch.Generator().manual_seed(1))
+    return g, train, test
+
+
+@pytest.mark.parametrize("name", BASELINES)
+def test_learns_and_is_deterministic(data, name):
+    g, (x, y), test = data
+    kw = {"epochs": 20} if name in ("cnn", "mlp2") else {}
+    a = make_baseline(name, g, **kw).fit(x, y, torch.Generator().manual_seed(5))
+    b = make_baseline(name, g, **kw).fit(x, y, torch.Generator().manual_seed(5))
+    assert torch.equal(a.predict(test[0]), b.predict(test[0]))
+    assert a.accuracy(*test) >= 0.9
+
+
+def test_cnn_architecture(data):
+    g, (x, y), _ = data
+    cnn = DeepCNN(4, 4, 2, 2, width=8, epochs=1).fit(x[:10], y[:10], torch.Generator().manual_seed(0))
+    convs = [m for m in cnn.net if isinstance(m, torch.nn.Conv1d)]
+    assert len(convs) == g.num_layers and all(c.kernel_size == (2,) and c.stride == (2,) for c in convs)
+
+
+def test_shuffled_labels_stay_near_chance(data):
+    g, (x, y), test = data
+    y_shuffled = y[torch.randperm(len(y), generator=torch.Generator().manual_seed(3))]
+    k = KernelRidge(4, 4).fit(x, y_shuffled)
+    assert k.accuracy(*test) < 0.5
+
+
+def test_value_errors(data):
+    g = data[0]
+    with pytest.raises(ValueError, match="baseline"):
+        make_baseline("svm", g)
+    with pytest.raises(ValueError, match="kernel"):
+        KernelRidge(4, 4, kernel="poly")
+    with pytest.raises(ValueError, match="epochs"):
+        DeepCNN(4, 4, 2, 2, epochs=0)
+    with pytest.raises(ValueError, match="lr"):
+        DeepCNN(4, 4, 2, 2, lr=-1.0)

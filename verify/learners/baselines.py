@@ -1,0 +1,192 @@
+r"""Baselines for Paper A's learner, trained on the same RHM data (int tokens ``x`` ``(n, s^L)``, labels ``y``).
+
+* :class:`DeepCNN` -- end-to-end SGD on a deep CNN whose filters have size :math:`s` and stride :math:`s`
+  (non-overlapping, matching the :math:`s`-ary tree), :math:`L` layers, ReLU, a linear read-out: the
+  architecture of Cagnetta et al. (2024), whose sample complexity scales like :math:`n_cm^L`.
+* :class:`TwoLayerNet` -- a shallow fully connected network on the flattened one-hot input, SGD.
+* :class:`KernelRidge` -- Gaussian or Laplace kernel ridge regression on the flattened one-hot input
+  (shallow kernel learners; sample complexity :math:`\sim m^{s^L}`-type in the RHM literature).
+
+Every learner takes explicit ``torch.Generator`` seeds (no global RNG) and exposes ``fit(x, y, generator)``,
+``predict(x)`` and ``accuracy(x, y)``.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+
+import torch
+from tqdm.auto import tqdm
+
+__all__ = ["BASELINES", "DeepCNN", "KernelRidge", "TwoLayerNet", "make_baseline"]
+
+
+def _int_at_least(name, value, lo):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
+        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}")
+    return int(value)
+
+
+def _pos(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite real number > 0; got {value!r}")
+    return float(value)
+
+
+class _Accuracy:
+    def accuracy(self, x, y) -> float:
+        return float((self.predict(x).cpu() == y.cpu()).double().mean())
+
+
+class _SGDNet(_Accuracy):
+    """Shared SGD loop (cross-entropy, mini-batches, momentum)."""
+
+    def __init__(self, epochs=100, batch_size=128, lr=0.1, momentum=0.9, weight_decay=0.0, device="cpu"):
+        self.epochs = _int_at_least("epochs", epochs, 1)
+        self.batch_size = _int_at_least("batch_size", batch_size, 1)
+        self.lr = _pos("lr (SGD learning rate)", lr)
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must lie in [0, 1); got {momentum!r}")
+        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
+        self.device = torch.device(device)
+        self.net = None
+        self.history = []
+
+    def _build(self, generator):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _inputs(self, x):
+        raise NotImplementedError
+
+    def fit(self, x, y, generator: torch.Generator, progress: bool = False, test=None):
+        """SGD; ``history`` holds (epoch, train loss[, test accuracy]) per epoch."""
+        self._build(generator)
+        opt = torch.optim.SGD(self.net.parameters(), lr=self.lr, momentum=self.momentum,
+                              weight_decay=self.weight_decay)
+        n = x.shape[0]
+        for epoch in tqdm(range(self.epochs), desc=type(self).__name__, disable=not progress, leave=False):
+            perm = torch.randperm(n, generator=generator)
+            tot = 0.0
+            for i in range(0, n, self.batch_size):
+                idx = perm[i:i + self.batch_size]
+                loss = torch.nn.functional.cross_entropy(self.net(self._inputs(x[idx])), y[idx].to(self.device))
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                tot += float(loss.detach()) * len(idx)
+            rec = {"epoch": epoch + 1, "train_loss": tot / n}
+            if test is not None:
+                rec["test_accuracy"] = self.accuracy(*test)
+            self.history.append(rec)
+        return self
+
+    @torch.no_grad()
+    def predict(self, x, batch_size: int = 8192):
+        return torch.cat([self.net(self._inputs(x[i:i + batch_size])).argmax(-1) for i in range(0, len(x), batch_size)])
+
+
+class DeepCNN(_SGDNet):
+    r""":math:`L` convolutions with filter size = stride = :math:`s` (non-overlapping), ``width`` channels, ReLU,
+    then a linear map to :math:`n_c` logits. Input: one-hot ``(n, V, s^L)``."""
+
+    def __init__(self, num_features, num_classes, tuple_size, num_layers, width=64, **kw):
+        super().__init__(**kw)
+        self.V = _int_at_least("num_features (V)", num_features, 2)
+        self.n_c = _int_at_least("num_classes (n_c)", num_classes, 2)
+        self.s = _int_at_least("tuple_size (s)", tuple_size, 2)
+        self.L = _int_at_least("num_layers (L)", num_layers, 1)
+        self.width = _int_at_least("width", width, 1)
+
+    def _build(self, generator):
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # parameter init from the explicit generator's draw, no global side effect
+            layers, c = [], self.V
+            for _ in range(self.L):
+                layers += [torch.nn.Conv1d(c, self.width, self.s, stride=self.s), torch.nn.ReLU()]
+                c = self.width
+            layers += [torch.nn.Flatten(), torch.nn.Linear(self.width, self.n_c)]
+            self.net = torch.nn.Sequential(*layers).to(self.device)
+
+    def _inputs(self, x):
+        return torch.nn.functional.one_hot(x.to(self.device), self.V).float().transpose(1, 2)
+
+
+class TwoLayerNet(_SGDNet):
+    """Flattened one-hot input → ``width`` ReLU units → :math:`n_c` logits."""
+
+    def __init__(self, num_features, num_classes, input_length, width=256, **kw):
+        super().__init__(**kw)
+        self.V = _int_at_least("num_features (V)", num_features, 2)
+        self.n_c = _int_at_least("num_classes (n_c)", num_classes, 2)
+        self.d = _int_at_least("input_length (s^L)", input_length, 1)
+        self.width = _int_at_least("width", width, 1)
+
+    def _build(self, generator):
+        seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.net = torch.nn.Sequential(torch.nn.Linear(self.V * self.d, self.width), torch.nn.ReLU(),
+                                           torch.nn.Linear(self.width, self.n_c)).to(self.device)
+
+    def _inputs(self, x):
+        return torch.nn.functional.one_hot(x.to(self.device), self.V).float().flatten(1)
+
+
+class KernelRidge(_Accuracy):
+    r"""Kernel ridge regression on one-hot targets, flattened one-hot inputs :math:`u\in\{0,1\}^{Vs^L}`:
+    ``kernel="gaussian"``: :math:`\exp(-\|u-u'\|^2/(2\,\mathrm{bandwidth}^2))`; ``"laplace"``:
+    :math:`\exp(-\|u-u'\|/\mathrm{bandwidth})`. :math:`\alpha=(K+\lambda nI)^{-1}Y` (float64)."""
+    KERNELS = ("gaussian", "laplace")
+
+    def __init__(self, num_features, num_classes, kernel="gaussian", bandwidth=None, ridge=1e-6, device="cpu"):
+        if kernel not in self.KERNELS:
+            raise ValueError(f"kernel must be one of {self.KERNELS}; got {kernel!r}")
+        self.V = _int_at_least("num_features (V)", num_features, 2)
+        self.n_c = _int_at_least("num_classes (n_c)", num_classes, 2)
+        self.kernel = kernel
+        self.bandwidth = None if bandwidth is None else _pos("bandwidth", bandwidth)
+        if isinstance(ridge, bool) or not isinstance(ridge, numbers.Real) or ridge < 0:
+            raise ValueError(f"ridge must be a real number >= 0; got {ridge!r}")
+        self.ridge = float(ridge)
+        self.device = torch.device(device)
+
+    def _u(self, x):
+        return torch.nn.functional.one_hot(x.to(self.device), self.V).double().flatten(1)
+
+    def _k(self, a, b):
+        d2 = (a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2 * a @ b.T).clamp_min(0)
+        bw = self.bandwidth if self.bandwidth is not None else math.sqrt(a.shape[1] / self.V)  # sqrt(s^L)
+        if self.kernel == "gaussian":
+            return torch.exp(-d2 / (2 * bw**2))
+        return torch.exp(-d2.sqrt() / bw)
+
+    def fit(self, x, y, generator: torch.Generator | None = None, **_):
+        if x.shape[0] > 20000:
+            raise ValueError(f"KernelRidge stores an n x n Gram matrix: n must be <= 20000; got {x.shape[0]}")
+        self.u = self._u(x)
+        K = self._k(self.u, self.u)
+        Y = torch.nn.functional.one_hot(y.to(self.device), self.n_c).double()
+        n = x.shape[0]
+        self.alpha = torch.linalg.solve(K + self.ridge * n * torch.eye(n, dtype=K.dtype, device=K.device), Y)
+        return self
+
+    @torch.no_grad()
+    def predict(self, x, batch_size: int = 4096):
+        return torch.cat([(self._k(self._u(x[i:i + batch_size]), self.u) @ self.alpha).argmax(-1)
+                          for i in range(0, len(x), batch_size)])
+
+
+BASELINES = ("cnn", "mlp2", "kernel_gaussian", "kernel_laplace")
+
+
+def make_baseline(name: str, grammar, **kw):
+    """A baseline for ``grammar``'s shapes: ``cnn``, ``mlp2``, ``kernel_gaussian``, ``kernel_laplace``."""
+    g = grammar
+    if name == "cnn":
+        return DeepCNN(g.num_features, g.num_classes, g.tuple_size, g.num_layers, **kw)
+    if name == "mlp2":
+        return TwoLayerNet(g.num_features, g.num_classes, g.input_length, **kw)
+    if name in ("kernel_gaussian", "kernel_laplace"):
+        return KernelRidge(g.num_features, g.num_classes, kernel=name.split("_")[1], **kw)
+    raise ValueError(f"baseline must be one of {BASELINES}; got {name!r}")
