@@ -107,7 +107,7 @@ def bound(case: Case):
 
 
 BASE = dict(d=10, level_sizes=[6, 2], extra_parity=6, m=1000, m_test=1000, q=256, beta=0.25, reg=1e-4,
-            eps_opt=1e-4, blocks=6, theta=0.5, window=3)
+            eps_opt=1e-4, blocks=7, theta=0.5, window=3)
 CLAIM = Claim(
     name="loss_decay",
     paper="B",
