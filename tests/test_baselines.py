@@ -48,3 +48,20 @@ def test_value_errors(data):
         DeepCNN(4, 4, 2, 2, epochs=0)
     with pytest.raises(ValueError, match="lr"):
         DeepCNN(4, 4, 2, 2, lr=-1.0)
+
+
+@pytest.mark.parametrize("learner", ["layerwise_ridge", "kernel_gaussian"])
+def test_verify_train_writes_record_and_curve(tmp_path, learner):
+    import json
+
+    from verify import train
+    rc = train.main(["--learner", learner, "--V", "4", "--m", "2", "--L", "2", "--grammar-seed", "1", "--P", "400",
+                     "--curve-points", "2", "--num-features", "64", "--device", "cpu", "--out", str(tmp_path),
+                     "--no-progress"])
+    assert rc == 0
+    (rec,) = tmp_path.glob("*.json")
+    data = json.loads(rec.read_text())
+    assert [c["P"] for c in data["curve"]] == [200, 400] and data["provenance"]["seed"] == 0
+    assert rec.with_suffix(".png").exists()
+    assert train.main(["--V", "4", "--m", "2", "--L", "3", "--grammar-seed", "0", "--P", "100", "--device", "cpu",
+                       "--out", str(tmp_path)]) == 2  # K_rho = 0 grammar: a ValueError, reported
