@@ -35,7 +35,7 @@ from scipy.optimize import minimize_scalar
 
 from verify.claims import Case, Claim, Measurement
 from verify.features import random_neurons as rn
-from verify.learners.layerwise_resnet import ResNetConfig, blocks_until_margin, cached_experiment, loss_values
+from verify.learners.layerwise_resnet import ResNetConfig, blocks_until_margin, cached_experiment
 
 STATEMENT = (r"L_j(k+1)\le\min_t\Big[\tfrac1m\sum_i\ell(m_{ij}+t\,\mathrm{clip}(m_{ij}))+\tfrac\lambda2t^2R\Big]"
              r"+\tfrac{\epsilon_{opt}^2}{2\lambda}\ \text{once label } j \text{ has margin: geometric decay}")

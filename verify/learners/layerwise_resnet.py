@@ -119,7 +119,7 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     mom = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
     active = torch.ones(n, dtype=torch.bool, device=Phi.device)
     iters = torch.zeros(n, dtype=torch.long)
-    Z, V_prev = V.clone(), V.clone()
+    Z = V.clone()
     for it in range(max_iter):
         g_at_V = gradient(V, Phi, Yhat, Y, loss, reg)
         gn = g_at_V.norm(dim=0)
@@ -131,7 +131,7 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
         V_new = Z - g / L
         Z_new = V_new + mom * (V_new - V)
         a = active[None, :]
-        V_prev, V, Z = V, torch.where(a, V_new, V), torch.where(a, Z_new, Z)
+        V, Z = torch.where(a, V_new, V), torch.where(a, Z_new, Z)
     gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
     return V, {"iterations": iters.tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
                "L": L, "kappa": kappa}
