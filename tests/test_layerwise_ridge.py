@@ -167,3 +167,11 @@ def test_value_errors(grammar):
         bad = rhm.Grammar.from_rules([np.array([[[0, 0], [1, 1]], [[0, 1], [1, 0]]]),
                                       np.array([[[0, 0], [0, 1]], [[1, 0], [1, 1]]])], 2, 2)
         lr.practical_parameters(bad, 100)
+
+
+def test_default_levels_are_the_proofs_choices(grammar):
+    with pytest.warns(UserWarning, match="capped"):
+        model = LayerwiseRidge.for_grammar(grammar, max_features=256, proof_kwargs={"C": 2.0, "delta_p": 0.05})
+    expected, _ = lr.proof_parameters(grammar, delta_p=0.05, C=2.0, max_features=256)
+    assert [model.levels[l] for l in (1, 2)] == expected
+    assert all(p.solver == "gd" and p.num_steps >= 1 for p in expected)

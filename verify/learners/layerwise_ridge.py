@@ -38,6 +38,7 @@ import dataclasses
 import math
 import numbers
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -154,7 +155,17 @@ class LayerwiseRidge:
         self.history: dict[int, dict] = {}
 
     @classmethod
-    def for_grammar(cls, grammar: Grammar, levels, **kw) -> "LayerwiseRidge":
+    def for_grammar(cls, grammar: Grammar, levels=None, proof_kwargs: dict | None = None, **kw) -> "LayerwiseRidge":
+        """The learner for ``grammar``'s shapes. ``levels=None``: the proof's choices
+        (:func:`proof_parameters` with ``proof_kwargs``), the width capped at ``max_features`` with a warning
+        (the proof's :math:`M^{(l)}` is astronomically large)."""
+        if levels is None:
+            cap = kw.get("max_features", 1 << 14)
+            levels, info = proof_parameters(grammar, **{"max_features": cap, **(proof_kwargs or {})})
+            capped = [i["level"] for i in info if i["M_capped"]]
+            if capped:
+                warnings.warn(f"proof_parameters: M^(l) capped at max_features = {cap} at levels {capped} "
+                              f"(the proof asks for {max(i['M_proof'] for i in info):.3g})", stacklevel=2)
         return cls(grammar.num_features, grammar.num_classes, grammar.tuple_size, grammar.num_layers, levels, **kw)
 
     # -- shapes --------------------------------------------------------------------------------
