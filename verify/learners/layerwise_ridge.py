@@ -404,7 +404,8 @@ def proof_parameters(grammar: Grammar, delta_p: float = 0.1, C: float = 1.0, C_M
     * :math:`M^{(l)}=\lceil C_M\,\frac{sd_e}{\varepsilon_O^2\wedge\varepsilon_S^4}\log\frac{sd_e\log(2/\varepsilon_O)}
       {\tilde\rho^2(\varepsilon_O^2\wedge\varepsilon_S^4)\delta_P}\rceil` (Lemma 10; ``C_M`` its :math:`\gtrsim`);
     * :math:`N^{(l)}=\lceil20(\kappa\vee\varepsilon_*^{-2})\log(Vm/\delta_P)\rceil` (Lemma 11, eq. 10);
-    * :math:`T^{(l)}=\lceil|P_l|\log(100|P_l|\kappa\sqrt{d_y}/\varepsilon_*)\rceil` (Lemma 17).
+    * :math:`T^{(l)}=\lceil|P_l|\log(100|P_l|\kappa\sqrt{d_y}/\varepsilon_*)\rceil` (Lemma 17);
+    * recorded beside :math:`N^{(l)}`: Theorem 7's :math:`20C\kappa V^2m^2sL\log^2(Vm\kappa/\delta_P)K_\rho^{-2}m^l`.
 
     Returns the :class:`LevelParams` and, per level, the intermediate quantities. :math:`M^{(l)}` is
     astronomically large at any size (:math:`\varepsilon_S^4=(4|P_l|)^{-4}`); ``max_features`` caps it
@@ -434,8 +435,11 @@ def proof_parameters(grammar: Grammar, delta_p: float = 0.1, C: float = 1.0, C_M
         T = math.ceil(P * math.log(100 * P * kappa * math.sqrt(d_y) / eps))
         params.append(LevelParams(level=l, sigma=sigma, num_features=max_features if capped else M_int,
                                   num_samples=N, solver=solver, num_steps=T))
+        # Theorem 7's proof (App. A.3) bounds the stage's samples by this (main text: without the 20)
+        N_thm7 = 20 * C * kappa * V**2 * m**2 * s * L * math.log(V * m * kappa / delta_p) ** 2 * k_rho**-2 * m**l
         info.append(dict(level=l, num_patches=P, eps_star=eps, rho_tilde=rho_t, eps_O=eps_o, eps_S=eps_s,
-                         sigma=sigma, M_proof=M, M_capped=capped, N=N, T=T, kappa=kappa, K_rho=k_rho))
+                         sigma=sigma, M_proof=M, M_capped=capped, N=N, N_theorem7=N_thm7, T=T, kappa=kappa,
+                         K_rho=k_rho))
     return params, info
 
 
