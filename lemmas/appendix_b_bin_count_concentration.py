@@ -22,7 +22,6 @@ and Remark 25's radius divided by 4.
 from __future__ import annotations
 
 import numpy as np
-import torch
 from scipy import stats
 
 from verify.claims import Case, Claim, Measurement

@@ -30,7 +30,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import torch
 
 from verify.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb

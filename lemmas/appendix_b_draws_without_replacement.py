@@ -36,7 +36,6 @@ from fractions import Fraction
 
 import numpy as np
 import sympy
-import torch
 
 from verify.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb

@@ -28,7 +28,6 @@ from fractions import Fraction
 from math import comb
 
 import numpy as np
-import torch
 from scipy import optimize
 
 from verify.claims import Case, Claim, Measurement

@@ -23,7 +23,6 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
-import sympy
 import torch
 
 from verify.claims import Case, Claim, Measurement

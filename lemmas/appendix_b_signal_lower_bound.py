@@ -28,7 +28,6 @@ from __future__ import annotations
 import numpy as np
 import sympy
 import torch
-from fractions import Fraction
 
 from verify import rhm
 from verify.claims import Case, Claim, Measurement

@@ -25,7 +25,6 @@ Pure functions; randomness only through an explicit ``torch.Generator`` or ``num
 """
 from __future__ import annotations
 
-import itertools
 import math
 from fractions import Fraction
 from typing import Iterator
