@@ -123,9 +123,9 @@ CLAIM = Claim(
              role="negative_control",
              note="a degree-6 parity is not fit by one block at this width: it never has margin, and its loss "
                   "does not decay at the rate guaranteed to labels with margin"),
-        Case("majority_hierarchy_d16_large", dict(BASE, d=16, level_sizes=[12, 4, 2], m=20000, q=2048, blocks=10,
+        Case("majority_hierarchy_d16_large", dict(BASE, d=16, level_sizes=[12, 4, 2], m=20000, q=2048, blocks=16,
                                                   labels="margin"),
              scale="large", method="empirical", seed=0,
-             cpu_params=dict(d=12, level_sizes=[8, 4, 2], m=2000, q=384, blocks=9)),
+             cpu_params=dict(d=12, level_sizes=[8, 4, 2], m=2000, q=384, blocks=14)),
     ),
 )
