@@ -1,4 +1,4 @@
-"""Command line: ``verify list``, ``verify run``, ``verify book``."""
+"""Command line: ``verify list``, ``verify run``, ``verify train``, ``verify book``."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from . import train as _train
 from .claims import resolve_device
 from .discovery import load_claims
 from .results import write_record
@@ -86,9 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("book", help="build the Jupyter Book (fails on any warning or failing cell)")
     b.add_argument("--book", default="book")
     b.add_argument("--clean", action="store_true", help="remove book/_build first and rebuild every page")
+    _train.build_parser(sub.add_parser("train", help="train a learner on an RHM; write a record and a learning curve"))
     args = p.parse_args(argv)
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book}[args.command](args)
+        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book,
+                "train": lambda a: _train.main(parsed=a)}[args.command](args)
     except ValueError as e:
         print(f"verify: error: {e}", file=sys.stderr)
         return 2

@@ -28,12 +28,12 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
     p.add_argument("--learner", choices=LEARNERS, default="layerwise_ridge")
     p.add_argument("--V", type=int, default=8, help="num_features (symbols per level)")
     p.add_argument("--n-c", type=int, default=None, help="num_classes (default: V)")
-    p.add_argument("--m", type=int, default=2, help="num_synonyms (rules per symbol)")
+    p.add_argument("--m", type=int, default=4, help="num_synonyms (rules per symbol)")
     p.add_argument("--s", type=int, default=2, help="tuple_size (branching factor)")
     p.add_argument("--L", type=int, default=3, help="num_layers (depth)")
     p.add_argument("--sampler", choices=SAMPLERS, default="appendix_b")
-    p.add_argument("--grammar-seed", type=int, default=0)
-    p.add_argument("--P", type=int, default=4000, help="training samples (all stages together)")
+    p.add_argument("--grammar-seed", type=int, default=1, help="(the default grammar has K_rho > 0)")
+    p.add_argument("--P", type=int, default=20000, help="training samples (all stages together)")
     p.add_argument("--seed", type=int, default=0, help="training seed (features, samples, init)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     p.add_argument("--num-test", type=int, default=2000)
@@ -86,12 +86,14 @@ def run(args) -> dict:
     path = write_atomic(out / f"{name}.json", _jsonable(record))
     png = out / f"{name}.png"
     import matplotlib
+    import matplotlib.ticker
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.plot([c["P"] for c in curve], [c["test_accuracy"] for c in curve], "o-")
     ax.axhline(0.9, ls="--", color="k", lw=1)
-    ax.set_xscale("log")
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())  # minor labels overlap
     ax.set_xlabel("training samples P")
     ax.set_ylabel("test accuracy")
     ax.set_title(f"{args.learner}: V={args.V}, m={args.m}, s={args.s}, L={args.L}")
