@@ -39,20 +39,6 @@ STATEMENT = (r"E[\tau_\nu^2|\mathcal F]\ge\big(1-\tfrac{60\log(2V/\delta_P)}m\bi
              r"E[\tau_\nu^4|\mathcal F]\lesssim\log^2(2V/\delta_P)\tfrac{\|z\|^4}{m^2V^2}")
 
 
-def vector(kind: str, V: int) -> np.ndarray:
-    if kind == "pair":
-        z = np.zeros(V)
-        z[0], z[1] = 1, -1
-    elif kind == "ramp":
-        z = 2.0 * np.arange(V) - (V - 1)
-    elif kind == "pair_plus_mean":
-        z = np.ones(V)
-        z[0], z[1] = 2, 0
-    else:
-        raise ValueError(f"unknown z kind {kind!r}")
-    return z
-
-
 def nu_range(V: int) -> range:
     return range(int(np.ceil(V / 3)), int(np.floor(2 * V / 3)) + 1)
 
@@ -91,7 +77,7 @@ def headroom(part: str, r2: np.ndarray, r4: np.ndarray, V: int, m: int, delta: f
 def exact(case: Case) -> Measurement:
     p = case.params
     V, m, delta = p["V"], p["m"], p["delta"]
-    z = [Fraction(int(x)) for x in vector(p["z"], V)]
+    z = [Fraction(int(x)) for x in bb.probe_vector(p["z"], V)]
     tabs, probs = zip(*bb.enumerate_tables(V, m))
     N = np.array([t.astype(object) for t in tabs], dtype=object)
     r2, r4 = normalized_moments(N, z, m)
@@ -119,7 +105,7 @@ def exact(case: Case) -> Measurement:
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     V, m, R, delta = p["V"], p["m"], p["placements"], p["delta"]
-    z = vector(p["z"], V)
+    z = bb.probe_vector(p["z"], V)
     N = bb.sample_tables(V, m, R, generator, device).cpu().numpy().astype(np.float64)
     r2, r4 = normalized_moments(N, list(z), m)
     h, q, need = headroom(p["part"], r2, r4, V, m, delta, p.get("lower_constant", 5.0))

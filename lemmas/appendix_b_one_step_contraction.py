@@ -38,25 +38,6 @@ from verify.stats import clopper_pearson
 STATEMENT = r"\mathbf 1^\top z=0\ \Longrightarrow\ \|Pz\|^2\ \ge\ \frac{\|z\|^2}{20\,m}\quad\text{w.p.}\ \ge1-O(\delta_P)"
 
 
-def vector(kind: str, V: int, seed: int = 0) -> np.ndarray:
-    r"""The fixed :math:`z`: ``pair`` :math:`e_1-e_2` (what Lemma 30 starts from), ``gaussian``
-    (seeded, centred), ``ramp`` :math:`(2i-V+1)_i`, ``pair_plus_mean`` :math:`e_1-e_2+\mathbf 1` (:math:`\mathbf 1^\top z\ne0`)."""
-    if kind == "pair":
-        z = np.zeros(V)
-        z[0], z[1] = 1, -1
-    elif kind == "gaussian":
-        z = np.random.default_rng(seed).standard_normal(V)
-        z -= z.mean()
-    elif kind == "ramp":
-        z = 2.0 * np.arange(V) - (V - 1)
-    elif kind == "pair_plus_mean":
-        z = np.ones(V)
-        z[0], z[1] = 2, 0
-    else:
-        raise ValueError(f"unknown z kind {kind!r}")
-    return z
-
-
 def constants(P: np.ndarray, z: np.ndarray) -> np.ndarray:
     r""":math:`C=\|z\|^2/(m\|Pz\|^2)` per matrix (``P`` float ``[R,V,V]``), without the :math:`m`
     (divide by :math:`m` outside); ``inf`` where :math:`Pz=0`."""
@@ -77,7 +58,7 @@ def worst_z_constants(P: np.ndarray, m: int) -> np.ndarray:
 def exact(case: Case) -> Measurement:
     p = case.params
     V, m, delta = p["V"], p["m"], Fraction(p["delta"]).limit_denominator()
-    z = [Fraction(int(x)) for x in vector(p["z"], V)]
+    z = [Fraction(int(x)) for x in bb.probe_vector(p["z"], V)]
     zz = sum(x * x for x in z)
     law = {}
     for t, prob in bb.enumerate_tables(V, m):
@@ -108,7 +89,7 @@ def exact(case: Case) -> Measurement:
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     V, m, R, delta = p["V"], p["m"], p["matrices"], p["delta"]
-    z = vector(p["z"], V, p.get("z_seed", 0))
+    z = bb.probe_vector(p["z"], V, p.get("z_seed", 0))
     if p.get("matrix") == "balanced":
         P = np.full((R, V, V), 1.0 / V)
     else:
@@ -137,7 +118,7 @@ def survey(V: int, m: int, z: str, R: int, seed: int) -> dict:
     """C = ||z||^2/(m ||Pz||^2) over R sampled matrices (for the book's plots)."""
     g = torch.Generator().manual_seed(seed)
     P = bb.sample_transition_matrices(V, m, R, g).numpy()
-    return {"C": constants(P, vector(z, V)) / m, "worst_z": worst_z_constants(P[: min(R, 300)], m)}
+    return {"C": constants(P, bb.probe_vector(z, V)) / m, "worst_z": worst_z_constants(P[: min(R, 300)], m)}
 
 
 _D = dict(delta=0.01)

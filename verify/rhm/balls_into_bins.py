@@ -228,3 +228,22 @@ def quantile_with_upper_bound(values, level: float, confidence: float = 0.95) ->
     q = float(x[min(R - 1, max(0, int(np.ceil(level * R)) - 1))])
     k = int(stats.binom.ppf(confidence, R, level)) + 1
     return q, float(x[k - 1]) if k <= R else float("inf")
+
+
+def probe_vector(kind: str, V: int, seed: int = 0) -> np.ndarray:
+    r"""The fixed :math:`z`: ``pair`` :math:`e_1-e_2` (what Lemma 30 starts from), ``gaussian``
+    (seeded, centred), ``ramp`` :math:`(2i-V+1)_i`, ``pair_plus_mean`` :math:`e_1-e_2+\mathbf 1` (:math:`\mathbf 1^\top z\ne0`)."""
+    if kind == "pair":
+        z = np.zeros(V)
+        z[0], z[1] = 1, -1
+    elif kind == "gaussian":
+        z = np.random.default_rng(seed).standard_normal(V)
+        z -= z.mean()
+    elif kind == "ramp":
+        z = 2.0 * np.arange(V) - (V - 1)
+    elif kind == "pair_plus_mean":
+        z = np.ones(V)
+        z[0], z[1] = 2, 0
+    else:
+        raise ValueError(f"unknown z kind {kind!r}")
+    return z
