@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from verify import ptf
+from verify.strategies import ptf_hierarchies
 
 
 def brute_fourier(values, d):
@@ -119,3 +120,16 @@ def test_validation_misc():
         ptf.Hierarchy(3, ((ptf.parity_label((0, 1)),),)).labels(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="repeats a variable"):
         ptf.Polynomial.from_dict({(0, 0): 1}, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ptf_hierarchies())
+def test_strategy_hierarchies_match_their_fourier_expansion(h):
+    """Every label of a drawn hierarchy equals its exact Fourier expansion on all of {±1}^d
+    (brute-force evaluation of the circuit against the Walsh-Hadamard coefficients)."""
+    x = ptf.all_points(h.d)
+    labels = h.labels(x)
+    assert set(np.unique(labels)) <= {-1, 1}
+    for j in range(labels.shape[1]):
+        coeffs = ptf.fourier_expansion(labels[:, j].tolist())
+        np.testing.assert_allclose(ptf.evaluate_expansion(coeffs, x), labels[:, j], atol=1e-12)
