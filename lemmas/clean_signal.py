@@ -40,9 +40,7 @@ STATEMENT = (r"\Pr[\zeta,W_1,\dots,W_s\mid\hat\mu^{(l)}_1=\mu]=\Pr[\zeta\mid\mu]
 ALPHA = 1e-3
 
 
-def grammar_of(params: dict) -> rhm.Grammar:
-    return rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                              seed=params["grammar_seed"], sampler=params["sampler"])
+grammar_of = rhm.grammar_from_params
 
 
 def leak(choices: list, labels: torch.Tensor, level: int, m: int) -> list:

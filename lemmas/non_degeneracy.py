@@ -37,8 +37,7 @@ def never_first_grammar() -> rhm.Grammar:
 def grammar_of(params: dict) -> rhm.Grammar:
     if params.get("grammar") == "never_first":
         return never_first_grammar()
-    return rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                              seed=params["grammar_seed"], sampler=params["sampler"])
+    return rhm.grammar_from_params(params)
 
 
 def exact(case: Case) -> Measurement:
@@ -68,13 +67,14 @@ def empirical(case: Case, device, generator) -> Measurement:
         for l in range(g.num_layers):
             counts[l] += torch.bincount(first[:, l], minlength=counts[l].numel())
     total = sum(c.numel() for c in counts)
+    exact_min = assumptions.kappa(g, "float64")[1]  # per level, min |P_l| p_mu (computed once)
     best, lo_best, hi_best, rows = None, None, None, []
     for l, c in enumerate(counts, start=1):
         c = c.cpu().numpy()
         i = int(np.argmin(c))
         val = c[i] / n * g.num_patches(l)
         lo, hi = clopper_pearson(int(c[i]), n, 1 - (1 - conf) / total)
-        rows.append({"level": l, "min_Pl_phat": val, "exact_min_Pl_p": float(assumptions.kappa(g, "float64")[1][l - 1])})
+        rows.append({"level": l, "min_Pl_phat": val, "exact_min_Pl_p": float(exact_min[l - 1])})
         if best is None or val < best:
             best, lo_best, hi_best = val, lo * g.num_patches(l), hi * g.num_patches(l)
     return Measurement(value=best, uncertainty=max(best - lo_best, hi_best - best), confidence=conf,

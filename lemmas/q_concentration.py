@@ -37,9 +37,7 @@ STATEMENT = (r"\hat p_\mu=\Big(1\pm\sqrt{\tfrac{2\kappa|P_l|\log(4|P_l|/\delta_P
              r"\ \text{w.p.}\ge1-\delta_P")
 
 
-def grammar_of(params: dict) -> rhm.Grammar:
-    return rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                              seed=params["grammar_seed"], sampler=params["sampler"])
+grammar_of = rhm.grammar_from_params
 
 
 def radii(num_patches: int, kappa: float, n: int, delta: float, form: str, scale: float = 1.0):

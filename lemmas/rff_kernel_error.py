@@ -95,8 +95,7 @@ def unit_ball_points(n: int, d: int, seed: int) -> torch.Tensor:
 def onehot_patch_points(params: dict) -> tuple[torch.Tensor, rhm.Grammar]:
     r"""Concatenated one-hot embeddings :math:`e_{\mu_1}\circ\cdots\circ e_{\mu_s}` of every patch of a
     small RHM's level :math:`L` (norm :math:`\sqrt s`)."""
-    g = rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                           seed=params["grammar_seed"], sampler=params.get("sampler", "appendix_b"))
+    g = rhm.grammar_from_params(params, sampler="appendix_b")
     patches = torch.as_tensor(np.array(g.patches(g.num_layers)))
     x = torch.nn.functional.one_hot(patches, g.num_features).to(torch.float64)
     return rff.concatenate_tokens(x), g

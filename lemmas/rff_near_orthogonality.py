@@ -76,8 +76,7 @@ SIGMA_RULES = ("corrected", "as_printed")
 
 
 def grammar_of(params: dict) -> rhm.Grammar:
-    return rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                              seed=params["grammar_seed"], sampler=params.get("sampler", "appendix_b"))
+    return rhm.grammar_from_params(params, sampler="appendix_b")
 
 
 # -- the lemma's parameter choices -------------------------------------------------------------

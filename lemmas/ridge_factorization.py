@@ -41,8 +41,7 @@ STATEMENT = (r"\text{L14: }W_{N,*}x_\mu=\hat p_\mu\alpha_\mu(x_\mu)\hat q_\mu\pm
              r"\text{L16: }\alpha_\mu(x)\ge\tfrac1{4(\hat p_\mu+\lambda_W)}")
 
 
-def grammar_of(p):
-    return rhm.sample_grammar(p["V"], p["n_c"], p["m"], p["s"], p["L"], seed=p["grammar_seed"], sampler=p["sampler"])
+grammar_of = rhm.grammar_from_params
 
 
 def constructed_embeddings(num_patches: int, eps_o: float) -> torch.Tensor:

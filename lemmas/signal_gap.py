@@ -38,8 +38,7 @@ def degenerate_grammar() -> rhm.Grammar:
 def grammar_of(params: dict) -> rhm.Grammar:
     if params.get("grammar") == "degenerate":
         return degenerate_grammar()
-    return rhm.sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
-                              seed=params["grammar_seed"], sampler=params["sampler"])
+    return rhm.grammar_from_params(params)
 
 
 def per_level_table(gaps, m: int) -> list[dict]:

@@ -43,8 +43,7 @@ STATEMENT = (r"N\ge8(\kappa\vee\varepsilon_*^{-2})\log\tfrac{4|P_l|}{\delta_P},\
 N_RULES = ("statement", "proof", "per_patch", "lemma11", "fixed")
 
 
-def grammar_of(p):
-    return rhm.sample_grammar(p["V"], p["n_c"], p["m"], p["s"], p["L"], seed=p["grammar_seed"], sampler=p["sampler"])
+grammar_of = rhm.grammar_from_params
 
 
 def sample_size(rule: str, kappa: float, num_patches: int, eps: float, delta: float, V: int, m: int,

@@ -46,7 +46,7 @@ def degenerate_grammar() -> rhm.Grammar:
 def grammar_of(p: dict) -> rhm.Grammar:
     if p.get("grammar") == "degenerate":
         return degenerate_grammar()
-    return rhm.sample_grammar(p["V"], p["n_c"], p["m"], p["s"], p["L"], seed=p["grammar_seed"], sampler=p["sampler"])
+    return rhm.grammar_from_params(p)
 
 
 def one_hot(idx: np.ndarray, d: int) -> np.ndarray:

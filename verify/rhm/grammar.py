@@ -257,3 +257,15 @@ def sample_grammar(num_features: int, num_classes: int, num_synonyms: int, tuple
     rules = tuple(draw(rng, n_c if l == 0 else v, v, m, s) for l in range(L))
     return Grammar(num_features=v, num_classes=n_c, num_synonyms=m, tuple_size=s, num_layers=L,
                    rules=rules, sampler=sampler, seed=seed)
+
+
+def grammar_from_params(params, sampler: str | None = None) -> Grammar:
+    r""":func:`sample_grammar` from a claim case's parameters: keys ``V``, ``n_c``, ``m``, ``s``, ``L``,
+    ``grammar_seed`` and ``sampler`` (``sampler`` falls back to the argument when the key is absent)."""
+    missing = [k for k in ("V", "n_c", "m", "s", "L", "grammar_seed") if k not in params]
+    sampler = params.get("sampler", sampler)
+    if missing or sampler is None:
+        raise ValueError(f"grammar parameters need the keys V, n_c, m, s, L, grammar_seed, sampler; "
+                         f"missing {missing + ([] if sampler else ['sampler'])}")
+    return sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
+                          seed=params["grammar_seed"], sampler=sampler)
