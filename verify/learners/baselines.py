@@ -41,8 +41,11 @@ class _Accuracy:
 class _SGDNet(_Accuracy):
     """Shared SGD loop (cross-entropy, mini-batches, momentum)."""
 
-    def __init__(self, epochs=100, batch_size=128, lr=0.1, momentum=0.9, weight_decay=0.0, device="cpu"):
+    def __init__(self, epochs=100, batch_size=128, lr=0.1, momentum=0.9, weight_decay=0.0, device="cpu",
+                 min_steps=0):
         self.epochs = _int_at_least("epochs", epochs, 1)
+        # a small training set gets as many SGD steps as a large one: more epochs, not fewer updates
+        self.min_steps = _int_at_least("min_steps (least number of SGD steps)", min_steps, 0)
         self.batch_size = _int_at_least("batch_size", batch_size, 1)
         self.lr = _pos("lr (SGD learning rate)", lr)
         if not 0 <= momentum < 1:
@@ -59,12 +62,14 @@ class _SGDNet(_Accuracy):
         raise NotImplementedError
 
     def fit(self, x, y, generator: torch.Generator, progress: bool = False, test=None):
-        """SGD; ``history`` holds (epoch, train loss[, test accuracy]) per epoch."""
+        """SGD for ``max(epochs, ceil(min_steps / batches per epoch))`` epochs; ``history`` holds
+        (epoch, train loss[, test accuracy]) per epoch."""
         self._build(generator)
         opt = torch.optim.SGD(self.net.parameters(), lr=self.lr, momentum=self.momentum,
                               weight_decay=self.weight_decay)
         n = x.shape[0]
-        for epoch in tqdm(range(self.epochs), desc=type(self).__name__, disable=not progress, leave=False):
+        epochs = max(self.epochs, math.ceil(self.min_steps / math.ceil(n / self.batch_size)))
+        for epoch in tqdm(range(epochs), desc=type(self).__name__, disable=not progress, leave=False):
             perm = torch.randperm(n, generator=generator)
             tot = 0.0
             for i in range(0, n, self.batch_size):

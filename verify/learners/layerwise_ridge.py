@@ -49,7 +49,7 @@ from verify.features import rff
 from verify.rhm import Grammar, assumptions, sample
 
 __all__ = ["FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parameters", "practical_parameters",
-           "level_generator", "sample_allocation", "tensor_features"]
+           "level_generator", "sample_allocation", "stage_samples", "tensor_features", "training_samples"]
 
 SOLVERS = ("gd", "closed_form", "dual")
 FEATURES = ("rff", "tensor")
@@ -104,12 +104,35 @@ class LevelParams:
             _pos_real("step_size (GD step eta)", self.step_size)
 
 
-def level_generator(seed: int, level: int, device="cpu") -> torch.Generator:
-    """The generator of stage ``level``: its features and its fresh samples. Independent of the other
-    stages' draws, so a run resumed from a checkpoint is identical to an uninterrupted one."""
+STREAMS = ("features", "samples")
+
+
+def level_generator(seed: int, level: int, device="cpu", stream: str = "features") -> torch.Generator:
+    """The generator of stage ``level``'s random features (``stream="features"``) or of its fresh samples
+    (``stream="samples"``). Independent of the other stages' draws, so a run resumed from a checkpoint is
+    identical to an uninterrupted one; the samples do not depend on the width, so a baseline can be
+    trained on exactly the samples the layerwise learner saw (:func:`training_samples`)."""
     seed = _int_at_least("seed", seed, 0)
-    state = int(np.random.SeedSequence([seed, level]).generate_state(1, dtype=np.uint64)[0] >> 1)
+    if stream not in STREAMS:
+        raise ValueError(f"stream must be one of {STREAMS}; got {stream!r}")
+    key = [seed, level] if stream == "features" else [seed, level, 1]
+    state = int(np.random.SeedSequence(key).generate_state(1, dtype=np.uint64)[0] >> 1)
     return torch.Generator(device=device).manual_seed(state)
+
+
+def stage_samples(grammar: Grammar, level: int, num_samples: int, seed: int, device="cpu"):
+    r"""The fresh samples ``(x, y)`` of stage ``level`` (eq. 3's :math:`\hat E^{(l)}`), as :meth:`LayerwiseRidge.fit`
+    draws them."""
+    return sample(grammar, num_samples, level_generator(seed, level, stream="samples"), device)
+
+
+def training_samples(grammar: Grammar, total: int, seed: int, device="cpu"):
+    r"""All ``total`` samples that the layerwise learner sees under :func:`practical_parameters` (the stages'
+    fresh samples, :math:`N^{(l)}\propto m^l`, concatenated from level :math:`L` down): the same data for a
+    baseline trained on the whole set."""
+    alloc = sample_allocation(total, grammar)
+    parts = [stage_samples(grammar, l, alloc[l], seed, device) for l in range(grammar.num_layers, 0, -1)]
+    return torch.cat([x for x, _ in parts]), torch.cat([y for _, y in parts])
 
 
 def tensor_features(h: torch.Tensor) -> torch.Tensor:
@@ -314,8 +337,8 @@ class LayerwiseRidge:
     def fit(self, grammar: Grammar, seed: int = 0, batch_size: int = 4096, progress: bool = True,
             checkpoint: str | os.PathLike | None = None, test: tuple | None = None, callback=None,
             transform=None) -> "LayerwiseRidge":
-        r"""Train stages :math:`L,\dots,1` on fresh samples (:math:`N^{(l)}` each) from the stage's own
-        generator (:func:`level_generator`). With ``checkpoint``, trained levels are saved after each
+        r"""Train stages :math:`L,\dots,1` on fresh samples (:math:`N^{(l)}` each, :func:`stage_samples`) from the
+        stage's own generators (:func:`level_generator`). With ``checkpoint``, trained levels are saved after each
         stage (``torch.save``) and a run finds and skips the levels already there. ``test=(x, y)``
         records the test accuracy once level 1 is trained (``history``). ``transform(x, y, generator)``
         may alter each stage's samples (e.g. shuffle the labels: a negative control)."""
@@ -329,7 +352,7 @@ class LayerwiseRidge:
             p = self.levels[level]
             gen = level_generator(seed, level)
             self.draw_features(level, gen)
-            xs, ys = sample(grammar, p.num_samples, gen, self.device)
+            xs, ys = stage_samples(grammar, level, p.num_samples, seed, self.device)
             if transform is not None:
                 xs, ys = transform(xs, ys, gen)
             self.fit_level(level, xs, ys, grammar.num_patches(level), batch_size=batch_size, progress=progress)
