@@ -185,12 +185,13 @@ def fit_exponent(points: Iterable[tuple[int, int, float]], confidence: float = 0
 
 
 def sample_complexity_grid(V: int, grid: Iterable[tuple[int, int]], learners: Iterable[str] = ("layerwise_ridge",),
-                           budget: int = 1 << 17, trials: int = 1, seed: int = 0, device="cpu", target: float = 0.9,
+                           budget: int | Mapping[str, int] = 1 << 17, trials: int = 1, seed: int = 0, device="cpu", target: float = 0.9,
                            refine: int = 3, num_test: int = 2000, s: int = 2, shuffled: bool = False,
                            hyper: Mapping[str, Mapping] | None = None, progress: bool = True) -> dict:
     r""":math:`P^*` of every learner at every :math:`(m,L)` of ``grid`` (:math:`V=n_c`, tuple size ``s``, the
     first grammar seed satisfying Assumption 6), each grid point's learners on the same training samples and
-    test set; then :func:`fit_exponent` per learner. ``hyper[name]`` overrides that learner's defaults.
+    test set; then :func:`fit_exponent` per learner. ``hyper[name]`` overrides that learner's defaults;
+    ``budget`` is one largest :math:`P` for all learners or one per learner.
 
     Returns ``{"points": [...], "exponents": {learner: fit}}``; each point holds ``m``, ``L``, the grammar,
     :math:`m^L`, :math:`n_cm^L`, the number of distinct inputs, and per learner ``P_star`` (``inf`` if
@@ -200,6 +201,13 @@ def sample_complexity_grid(V: int, grid: Iterable[tuple[int, int]], learners: It
         _check_learner(name)
     grid = [(int(m), int(L)) for m, L in grid]
     hyper = {name: dict((hyper or {}).get(name, {})) for name in learners}
+    if isinstance(budget, Mapping):
+        missing = [n for n in learners if n not in budget]
+        if missing:
+            raise ValueError(f"budget must name every learner when it is a mapping; missing {missing}")
+        budgets = {n: int(budget[n]) for n in learners}
+    else:
+        budgets = {n: budget for n in learners}
     points = []
     bar = tqdm(total=len(grid) * len(learners), desc="P* search", unit="learner", disable=not progress)
     for m, L in grid:
@@ -209,7 +217,7 @@ def sample_complexity_grid(V: int, grid: Iterable[tuple[int, int]], learners: It
                "distinct_inputs": distinct_inputs(g), "learners": {}}
         for name in learners:
             bar.set_postfix_str(f"m={m} L={L} {name}")
-            P_star, curve, used = learner_p_star(name, g, test, budget, target, trials, seed, device, refine,
+            P_star, curve, used = learner_p_star(name, g, test, budgets[name], target, trials, seed, device, refine,
                                                  shuffled, **hyper[name])
             row["learners"][name] = {"P_star": P_star, "budget": used, "curve": curve,
                                      "hyperparameters": {**DEFAULT_HYPERPARAMETERS[name], **hyper[name]}}

@@ -15,12 +15,9 @@ from pathlib import Path
 import torch
 
 from .claims import device_name, resolve_device
-from .learners import baselines
-from .learners.layerwise_ridge import LayerwiseRidge, practical_parameters
 from .results import _jsonable, provenance, write_atomic
 from .rhm import SAMPLERS, sample, sample_grammar
-
-LEARNERS = ("layerwise_ridge",) + baselines.BASELINES
+from .sample_complexity import LEARNERS, MAX_SAMPLES, fit_learner
 
 
 def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
@@ -48,16 +45,16 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
 
 
 def train_once(args, grammar, P: int, test, device, checkpoint=None) -> float:
+    """Train ``args.learner`` on ``P`` samples (a baseline on exactly the layerwise learner's samples,
+    :func:`verify.sample_complexity.fit_learner`) and return its test accuracy."""
     if args.learner == "layerwise_ridge":
-        model = LayerwiseRidge.for_grammar(grammar, practical_parameters(grammar, P, num_features=args.num_features,
-                                                                         sigma_scale=args.sigma_scale), device=device)
-        model.fit(grammar, seed=args.seed, progress=not args.no_progress, checkpoint=checkpoint)
-        return model.accuracy(*test)
-    gen = torch.Generator().manual_seed(args.seed)
-    x, y = sample(grammar, P, gen, device)
-    kw = {"epochs": args.epochs, "device": device} if args.learner in ("cnn", "mlp2") else {"device": device}
-    model = baselines.make_baseline(args.learner, grammar, **kw)
-    model.fit(x, y, gen)
+        hyper = {"num_features": args.num_features, "sigma_scale": args.sigma_scale}
+    elif args.learner in ("cnn", "mlp2"):
+        hyper = {"epochs": args.epochs}
+    else:
+        hyper = {}
+    model = fit_learner(args.learner, grammar, P, args.seed, device, progress=not args.no_progress,
+                        checkpoint=checkpoint, **hyper)
     return model.accuracy(*test)
 
 
@@ -66,6 +63,9 @@ def run(args) -> dict:
     if args.P < 1 or args.curve_points < 1 or args.num_test < 1:
         raise ValueError(f"P, curve_points and num_test must be integers >= 1; got {args.P}, {args.curve_points}, "
                          f"{args.num_test}")
+    if args.P > MAX_SAMPLES.get(args.learner, args.P):
+        raise ValueError(f"P must be <= {MAX_SAMPLES[args.learner]} for {args.learner} (n x n Gram matrix); "
+                         f"got {args.P}")
     n_c = args.V if args.n_c is None else args.n_c
     grammar = sample_grammar(args.V, n_c, args.m, args.s, args.L, seed=args.grammar_seed, sampler=args.sampler)
     test = sample(grammar, args.num_test, torch.Generator().manual_seed(2**31 - 1 - args.seed), device)
