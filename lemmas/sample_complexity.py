@@ -76,28 +76,34 @@ def _p(x) -> float:
     return float(x)  # records store infinity as the string "inf"
 
 
-def _in_order(d):
-    """A record's per-learner mapping in :data:`verify.sample_complexity.LEARNERS` order (JSON sorts keys)."""
-    return [(n, d[n]) for n in sc.LEARNERS if n in d]
+def _fits(res) -> dict:
+    """Every learner's :func:`verify.sample_complexity.fit_exponent`, from the points of a result or record
+    (a pure function of the recorded :math:`P^*` and budgets, so an older record gets the newer fit's fields)."""
+    names = [n for n in sc.LEARNERS if n in res["exponents"]]  # the library's order (JSON sorts keys)
+    return {n: sc.fit_exponent([(p["m"], p["L"], _p(p["learners"][n]["P_star"])) for p in res["points"]],
+                               budgets=[p["learners"][n]["budget"] for p in res["points"]]) for n in names}
 
 
 def exponent_rows(res) -> list[list]:
     """One row per learner: family, exponent b with its 95% interval, points used, censored points."""
     rows = []
-    for name, fit in _in_order(res["exponents"]):
+    for name, fit in _fits(res).items():
         b, half = _p(fit["slope"]), _p(fit["half_width"])
         est = "n/a (< 2 points)" if math.isnan(b) else f"{b:.2f}"
         ci = "" if math.isnan(b) else (f"[{b - half:.2f}, {b + half:.2f}]" if math.isfinite(half) else "unbounded")
-        rows.append([f"`{name}`", sc.FAMILIES[name], est, ci, fit["num_points"], fit["num_censored"]])
+        low = (f"{fit['slope_censored_at_budget']:.2f}" if fit.get("censored_right_of_mean") else
+               ("n/a" if fit["num_censored"] else ""))
+        rows.append([f"`{name}`", sc.FAMILIES[name], est, ci, fit["num_points"], fit["num_censored"], low])
     return rows
 
 
-EXPONENT_HEADER = ["learner", "family", "exponent $b$", "95% CI", "points", "censored ($P^*>$ budget)"]
+EXPONENT_HEADER = ["learner", "family", "exponent $b$", "95% CI", "points", "censored ($P^*>$ budget)",
+                   "$b\\ge$ (censored $P^*$ at their budgets)"]
 
 
 def p_star_rows(res) -> tuple[list[str], list[list]]:
     """Header and rows: per (m, L), every learner's P* (``> budget`` when censored) and the references."""
-    names = [n for n, _ in _in_order(res["exponents"])]
+    names = [n for n in sc.LEARNERS if n in res["exponents"]]
     header = ["m", "L"] + [f"`{n}`" for n in names] + ["$n_cm^L$", "distinct inputs"]
     rows = []
     for p in res["points"]:
@@ -117,7 +123,7 @@ def plot_learners(res, axes):
     ax, ax2 = axes
     pts = res["points"]
     order = sorted(range(len(pts)), key=lambda i: (pts[i]["L"] * math.log(pts[i]["m"]), pts[i]["m"]))
-    for name, fit in _in_order(res["exponents"]):
+    for name, fit in _fits(res).items():
         c, mk = _STYLE.get(name, ("k", "o"))
         xs = np.array([pts[i]["m_to_L"] for i in order], float)
         ys = np.array([_p(pts[i]["learners"][name]["P_star"]) for i in order])
@@ -146,6 +152,38 @@ def plot_learners(res, axes):
     ax2.set_xlabel("(m, L)")
     ax2.set_ylabel("$P^*/(n_cm^L)$")
     ax2.set_title("finite $P^*$ only; left, open markers: censored at the budget", fontsize=8)
+
+
+def reading(res, bound_value: float | None = None) -> str:
+    """What the recorded grid says, computed from it (no number is written by hand)."""
+    ex = _fits(res)
+    out = []
+    if "layerwise_ridge" in ex:
+        f = ex["layerwise_ridge"]
+        b, lo, hi = _p(f["slope"]), *(_p(x) for x in f["ci"])
+        line = f"The layerwise learner's exponent is $b={b:.2f}$ (95% CI $[{lo:.2f},{hi:.2f}]$)"
+        if bound_value is not None:
+            side = "below" if hi < bound_value else ("above" if lo > bound_value else "compatible with")
+            line += f", {side} the bound ${bound_value:g}$ that Theorem 7's proof gives on this grid"
+        out.append(line + ".")
+    if "cnn" in ex:
+        r = [_p(p["learners"]["cnn"]["P_star"]) / p["n_c_m_to_L"] for p in res["points"]
+             if math.isfinite(_p(p["learners"]["cnn"]["P_star"]))]
+        out.append(f"The end-to-end CNN's exponent is ${_p(ex['cnn']['slope']):.2f}$ and its $P^*/(n_cm^L)$ lies in "
+                   f"$[{min(r):.2f},{max(r):.2f}]$: the literature's $P^*\\approx n_cm^L$, up to a constant.")
+    shallow = [n for n in ("mlp2", "kernel_gaussian", "kernel_laplace") if n in ex]
+    if shallow:
+        parts = []
+        for n in shallow:
+            f = ex[n]
+            parts.append(f"`{n}` ${_p(f['slope']):.2f}$")
+            if f["num_censored"] and f.get("censored_right_of_mean"):
+                parts[-1] += (f" ({f['num_censored']} censored; at least ${_p(f['slope_censored_at_budget']):.2f}$ "
+                              f"with the censored $P^*$ at their budgets, all right of the mean $L\\log m$)")
+            elif f["num_censored"]:
+                parts[-1] += f" ({f['num_censored']} censored, left out of the fit)"
+        out.append("The shallow learners' exponents: " + ", ".join(parts) + ".")
+    return " ".join(out)
 
 
 # The small case runs in pytest, CI and the book: the end-to-end CNN and a shallow kernel beside the

@@ -130,3 +130,18 @@ def test_verify_train_refuses_a_kernel_gram_too_large(tmp_path, capsys):
     assert train.main(["--learner", "kernel_laplace", "--P", str(sc.MAX_SAMPLES["kernel_laplace"] + 1),
                        "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 2
     assert "P must be <=" in capsys.readouterr().err and not list(tmp_path.iterdir())
+
+
+def test_slope_with_censored_points_at_their_budgets_is_a_lower_bound():
+    """Exact power law with slope 2; the two largest points censored at budgets below their true P*: the
+    imputed slope is at most the true one (both censored points lie right of the mean)."""
+    truth = [(m, L, 3.0 * m ** (2 * L)) for m in (2, 3) for L in (2, 3, 4)]
+    cut = sorted(truth, key=lambda t: t[1] * math.log(t[0]))[-2:]
+    budgets = [p / 10 if (m, L, p) in cut else 1e12 for m, L, p in truth]
+    observed = [(m, L, math.inf if (m, L, p) in cut else p) for m, L, p in truth]
+    fit = sc.fit_exponent(observed, budgets=budgets)
+    assert fit["num_censored"] == 2 and fit["censored_right_of_mean"]
+    assert fit["slope"] == pytest.approx(2.0) and fit["slope_censored_at_budget"] < 2.0
+    # a censored point left of the mean gives no such guarantee, and the fit says so
+    observed[0] = (truth[0][0], truth[0][1], math.inf)
+    assert not sc.fit_exponent(observed, budgets=budgets)["censored_right_of_mean"]

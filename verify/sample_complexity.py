@@ -166,13 +166,27 @@ def learner_p_star(name: str, grammar: Grammar, test, budget: int, target: float
     return P_star, curve, budget
 
 
-def fit_exponent(points: Iterable[tuple[int, int, float]], confidence: float = 0.95) -> dict:
+def fit_exponent(points: Iterable[tuple[int, int, float]], confidence: float = 0.95,
+                 budgets: Iterable[int] | None = None) -> dict:
     r"""Least squares :math:`\log P^*=a+b\,L\log m` over the finite points ``(m, L, P*)``; ``b`` with its
     Student-t interval at ``confidence``. Censored points (:math:`P^*=\infty`, over the budget) are left out
-    and counted: they are lower bounds on :math:`P^*`, and a reader must see them beside the slope."""
+    and counted: they are lower bounds on :math:`P^*`, and a reader must see them beside the slope.
+
+    With ``budgets`` (one per point), also the slope with every censored :math:`P^*` set to its budget,
+    ``slope_censored_at_budget``. The least-squares slope is :math:`\sum_i(x_i-\bar x)y_i/S_{xx}`, increasing
+    in :math:`y_i` exactly when :math:`x_i>\bar x`; so when every censored point lies right of the mean of all
+    points (``censored_right_of_mean``), the slope with the true :math:`P^*` is at least this one."""
     points = list(points)
     finite = [(m, L, p) for m, L, p in points if math.isfinite(p)]
     out = {"num_points": len(finite), "num_censored": len(points) - len(finite), "confidence": confidence}
+    if budgets is not None and out["num_censored"]:
+        budgets = list(budgets)
+        xa = np.array([L * math.log(m) for m, L, _ in points])
+        ya = np.array([math.log(p if math.isfinite(p) else b) for (_, _, p), b in zip(points, budgets)])
+        if np.ptp(xa) > 0:
+            out["slope_censored_at_budget"] = float(stats.linregress(xa, ya).slope)
+            out["censored_right_of_mean"] = bool(all(x > xa.mean() for x, (_, _, p) in zip(xa, points)
+                                                     if not math.isfinite(p)))
     x = np.array([L * math.log(m) for m, L, _ in finite])
     if len(finite) < 2 or np.ptp(x) == 0:
         return {**out, "slope": math.nan, "half_width": math.inf, "intercept": math.nan, "ci": [-math.inf, math.inf]}
@@ -224,7 +238,8 @@ def sample_complexity_grid(V: int, grid: Iterable[tuple[int, int]], learners: It
             bar.update()
         points.append(row)
     bar.close()
-    exponents = {name: fit_exponent([(p["m"], p["L"], p["learners"][name]["P_star"]) for p in points])
+    exponents = {name: fit_exponent([(p["m"], p["L"], p["learners"][name]["P_star"]) for p in points],
+                                    budgets=[p["learners"][name]["budget"] for p in points])
                  for name in learners}
     return {"points": points, "exponents": exponents, "V": V, "s": s, "target_accuracy": target,
             "trials": trials, "num_test": num_test}
