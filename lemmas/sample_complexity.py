@@ -116,9 +116,9 @@ def p_star_rows(res) -> tuple[list[str], list[list]]:
 
 
 def plot_learners(res, axes):
-    r"""Left: :math:`P^*` against :math:`m^L` for every learner (open markers at the budget: censored), its
+    r"""First axes: :math:`P^*` against :math:`m^L` for every learner (open markers at the budget: censored), its
     fitted line, and the two references, :math:`n_cm^L` (deep CNNs, Cagnetta et al.) and the number of
-    distinct inputs (shallow learners). Right: :math:`P^*/(n_cm^L)` per grid point."""
+    distinct inputs (shallow learners). Second: :math:`P^*/(n_cm^L)` per grid point."""
     import numpy as np
     ax, ax2 = axes
     pts = res["points"]
@@ -151,7 +151,7 @@ def plot_learners(res, axes):
     ax2.set_xticks(range(len(order)), [f"{pts[i]['m']},{pts[i]['L']}" for i in order], fontsize=7)
     ax2.set_xlabel("(m, L)")
     ax2.set_ylabel("$P^*/(n_cm^L)$")
-    ax2.set_title("finite $P^*$ only; left, open markers: censored at the budget", fontsize=8)
+    ax2.set_title("finite $P^*$ only (censored points: open markers above)", fontsize=8)
 
 
 def reading(res, bound_value: float | None = None) -> str:
