@@ -28,6 +28,8 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
+
 from verify import sample_complexity as sc
 from verify.claims import Case, Claim, Measurement
 
@@ -119,7 +121,6 @@ def plot_learners(res, axes):
     r"""First axes: :math:`P^*` against :math:`m^L` for every learner (open markers at the budget: censored), its
     fitted line, and the two references, :math:`n_cm^L` (deep CNNs, Cagnetta et al.) and the number of
     distinct inputs (shallow learners). Second: :math:`P^*/(n_cm^L)` per grid point."""
-    import numpy as np
     ax, ax2 = axes
     pts = res["points"]
     order = sorted(range(len(pts)), key=lambda i: (pts[i]["L"] * math.log(pts[i]["m"]), pts[i]["m"]))
