@@ -17,7 +17,6 @@ the layerwise learner's fresh per-stage samples, concatenated) and is scored on 
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -28,6 +27,7 @@ from tqdm.auto import tqdm
 from .learners import baselines
 from .learners.layerwise_ridge import LayerwiseRidge, practical_parameters, training_samples
 from .rhm import Grammar, assumptions, num_derivations, sample, sample_grammar
+from .validate import int_at_least as _int_at_least
 
 __all__ = ["DEFAULT_HYPERPARAMETERS", "FAMILIES", "LEARNERS", "MAX_SAMPLES", "distinct_inputs", "find_p_star",
            "fit_exponent", "fit_learner", "grammar_with_signal", "learner_p_star", "shuffle_labels",
@@ -53,12 +53,6 @@ MAX_SAMPLES = {"kernel_gaussian": 1 << 14, "kernel_laplace": 1 << 14}
 def _check_learner(name):
     if name not in LEARNERS:
         raise ValueError(f"learner must be one of {LEARNERS}; got {name!r}")
-
-
-def _int_at_least(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}")
-    return int(value)
 
 
 def grammar_with_signal(V: int, m: int, L: int, s: int = 2, sampler: str = "appendix_b", max_seed: int = 50,

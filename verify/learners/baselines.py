@@ -18,13 +18,9 @@ import numbers
 import torch
 from tqdm.auto import tqdm
 
+from ..validate import int_at_least as _int_at_least
+
 __all__ = ["BASELINES", "DeepCNN", "KernelRidge", "TwoLayerNet", "make_baseline"]
-
-
-def _int_at_least(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}")
-    return int(value)
 
 
 def _pos(name, value):

@@ -47,6 +47,7 @@ from tqdm.auto import tqdm
 
 from verify.features import rff
 from verify.rhm import Grammar, assumptions, sample
+from verify.validate import int_at_least as _int_at_least
 
 __all__ = ["FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parameters", "practical_parameters",
            "level_generator", "sample_allocation", "stage_samples", "tensor_features", "training_samples"]
@@ -60,12 +61,6 @@ def _pos_real(name, value, allow_zero=False):
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be a finite real number {'>= 0' if allow_zero else '> 0'}; got {value!r}")
     return float(value)
-
-
-def _int_at_least(name, value, lo):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}; got {value!r}")
-    return int(value)
 
 
 @dataclasses.dataclass(frozen=True)
