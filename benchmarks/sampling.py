@@ -15,8 +15,8 @@ import numpy as np
 import torch
 
 from verify import rhm
-from verify.claims import device_name, resolve_device
-from verify.results import provenance, write_atomic
+from verify.harness.claims import device_name, resolve_device
+from verify.harness.results import provenance, write_atomic
 
 
 def per_sample_loop(grammar: rhm.Grammar, n: int, rng: np.random.Generator):

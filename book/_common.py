@@ -5,9 +5,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import Markdown, display
 
-from verify.discovery import find_repo_dir, load_claims
-from verify.report import records_table, verdict_table
-from verify.results import load_records
+from verify.harness.discovery import find_repo_dir, load_claims
+from verify.harness.report import records_table, verdict_table
+from verify.harness.results import load_records
 
 try:  # figures inline in the page, whatever MPLBACKEND says
     get_ipython().run_line_magic("matplotlib", "inline")  # noqa: F821

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from verify.claims import Claim, device_name
+from verify.harness.claims import Claim, device_name
 
 HERE = Path(__file__).parent
 _VERDICTS = []
 
 
 def pytest_collect_file(file_path: Path, parent):
-    if (file_path.suffix == ".py" and file_path.parent == HERE and not file_path.name.startswith("_")
+    if (file_path.suffix == ".py" and HERE in file_path.parents and not file_path.name.startswith("_")
             and file_path.name != "conftest.py"):
         return LemmaModule.from_parent(parent, path=file_path)
     return None

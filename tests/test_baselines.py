@@ -54,7 +54,7 @@ def test_value_errors(data):
 def test_verify_train_writes_record_and_curve(tmp_path, learner):
     import json
 
-    from verify import train
+    from verify.experiments import train
     rc = train.main(["--learner", learner, "--V", "4", "--m", "2", "--L", "2", "--grammar-seed", "1", "--P", "400",
                      "--curve-points", "2", "--num-features", "64", "--device", "cpu", "--out", str(tmp_path),
                      "--no-progress"])

@@ -7,9 +7,9 @@ import pytest
 import sympy
 
 from verify import cli
-from verify.claims import Case, Claim, Measurement, compare
-from verify.discovery import load_claims
-from verify.results import load_records, write_record
+from verify.harness.claims import Case, Claim, Measurement, compare
+from verify.harness.discovery import load_claims
+from verify.harness.results import load_records, write_record
 
 
 def test_compare_is_exact_on_exact_numbers():
@@ -61,7 +61,7 @@ def test_evaluate_and_record(tmp_path):
 
 
 TOY_MODULE = textwrap.dedent('''
-    from verify.claims import Case, Claim, Measurement
+    from verify.harness.claims import Case, Claim, Measurement
     CLAIM = Claim(name="toy", paper="A", reference="Lemma 0", statement="x \\\\le 1", measured="x",
                   relation="<=", bound=lambda c: 1, exact=lambda c: Measurement(value=c.params["x"]),
                   cases=(Case("ok", {"x": 0.5}), Case("bad", {"x": 2.0}, role="negative_control")))

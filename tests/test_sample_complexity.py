@@ -1,4 +1,4 @@
-"""verify.sample_complexity: the P* search against a brute-force scan, the exponent fit on exact power
+"""verify.experiments.sample_complexity: the P* search against a brute-force scan, the exponent fit on exact power
 laws, the distinct-input count against enumeration, and the learners' shared data."""
 import math
 
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify import rhm
-from verify import sample_complexity as sc
+from verify.experiments import sample_complexity as sc
 from verify.learners.layerwise_ridge import LayerwiseRidge, practical_parameters, training_samples
 
 
@@ -126,7 +126,7 @@ def test_grid_reports_every_learner_on_one_test_set():
 
 
 def test_verify_train_refuses_a_kernel_gram_too_large(tmp_path, capsys):
-    from verify import train
+    from verify.experiments import train
     assert train.main(["--learner", "kernel_laplace", "--P", str(sc.MAX_SAMPLES["kernel_laplace"] + 1),
                        "--device", "cpu", "--out", str(tmp_path), "--no-progress"]) == 2
     assert "P must be <=" in capsys.readouterr().err and not list(tmp_path.iterdir())

@@ -9,7 +9,7 @@ import torch
 
 from verify import rhm
 from verify.rhm import exact
-from verify.stats import chi2_pvalue
+from verify.harness.stats import chi2_pvalue
 
 ALPHA = 1e-6
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from . import train as _train
-from .claims import resolve_device
-from .discovery import load_claims
-from .results import write_record
+from .experiments import train as _train
+from .harness.claims import resolve_device
+from .harness.discovery import load_claims
+from .harness.results import write_record
 
 
 def _cmd_list(args) -> int:

@@ -1,0 +1,170 @@
+r"""Lemma 18 (arXiv alias Lemma A.x): concentration of the empirical :math:`\hat p_\mu`, :math:`\hat q_\mu`.
+
+From :math:`N` i.i.d. samples, with probability at least :math:`1-\delta_P`, for every
+:math:`\mu\in P_l`,
+
+.. math:: \hat p_\mu=\Big(1\pm\sqrt{\tfrac{2\kappa|P_l|\log(4|P_l|/\delta_P)}{N}}\Big)p_\mu,\qquad
+          \|\hat q_\mu-q_\mu\|\le\sqrt{\tfrac{2\log(4|P_l|/\delta_P)}{N}}\ \ \text{(as printed)}.
+
+**The** :math:`\hat q` **bound as printed uses the total** :math:`N`. But :math:`\hat q_\mu` averages
+only the :math:`\hat N_\mu=N\hat p_\mu\approx N/(\kappa|P_l|)` samples whose first patch is
+:math:`\mu`, so its error is of order :math:`\hat N_\mu^{-1/2}`, a factor :math:`\sqrt{\kappa|P_l|}`
+larger. The package checks both forms: ``form="as_printed"`` and ``form="per_patch_count"``,
+where :math:`N` is replaced by :math:`\hat N_\mu` in the :math:`\hat q` bound (our reconstruction of
+what the vector Azuma--Hoeffding step gives; the constant 2 is kept). Which one holds is measured.
+
+**Empirical:** the failure rate of the lemma's event over :math:`R` independent repetitions,
+against :math:`\delta_P`, with a 99% Clopper--Pearson interval.
+**Exact** (:math:`n_c=2`): a union bound on the failure probability, summed exactly from binomial
+laws over every patch (float64 by an exact algorithm); if it is :math:`\le\delta_P` the lemma's event
+provably has probability :math:`\ge 1-\delta_P` for this grammar and :math:`N`.
+**Negative control:** both bounds multiplied by 1/4, below what the lemma proves.
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from scipy import stats
+
+from verify import rhm
+from verify.harness.claims import Case, Claim, Measurement
+from verify.rhm import assumptions
+from verify.harness.stats import clopper_pearson
+
+FORMS = ("as_printed", "per_patch_count")
+STATEMENT = (r"\hat p_\mu=\Big(1\pm\sqrt{\tfrac{2\kappa|P_l|\log(4|P_l|/\delta_P)}{N}}\Big)p_\mu,\quad"
+             r"\|\hat q_\mu-q_\mu\|\le\sqrt{\tfrac{2\log(4|P_l|/\delta_P)}{N}}\quad\forall\mu\in P_l"
+             r"\ \text{w.p.}\ge1-\delta_P")
+
+
+grammar_of = rhm.grammar_from_params
+
+
+def radii(num_patches: int, kappa: float, n: int, delta: float, form: str, scale: float = 1.0):
+    r"""The lemma's radii: relative :math:`\varepsilon_p`, and a function of :math:`\hat N_\mu` for
+    :math:`\varepsilon_q` (constant in the as-printed form)."""
+    if form not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}; got {form!r}")
+    log_term = 2 * np.log(4 * num_patches / delta)
+    eps_p = scale * np.sqrt(kappa * num_patches * log_term / n)
+    if form == "as_printed":
+        return eps_p, lambda count: scale * np.sqrt(log_term / n) * np.ones_like(count, dtype=float)
+    return eps_p, lambda count: scale * np.sqrt(log_term / np.maximum(count, 1))
+
+
+def _setup(case: Case):
+    p = case.params
+    g = grammar_of(p)
+    level = p["level"]
+    law = rhm.exact.first_patch_law(g, level, "float64")
+    kappa, _ = assumptions.kappa(g, "float64")
+    if not np.isfinite(float(kappa)):
+        raise ValueError("Lemma 18 needs a finite kappa (Assumption 6(a)); this grammar has a never-first patch")
+    pmu = law.p
+    q = np.repeat(law.q, g.num_synonyms, axis=0)  # per patch
+    eps_p, eps_q = radii(g.num_patches(level), float(kappa), p["N"], p["delta"], p["form"], p.get("scale", 1.0))
+    return g, level, pmu, q, eps_p, eps_q
+
+
+def empirical(case: Case, device, generator) -> Measurement:
+    p = case.params
+    g, level, pmu, q, eps_p, eps_q = _setup(case)
+    n, reps, P = p["N"], p["repetitions"], g.num_patches(level)
+    counts = torch.zeros(reps * P * g.num_classes, dtype=torch.long, device=device)
+    batch = max(n, (1 << 20) // n * n)  # whole repetitions per batch
+    total = n * reps
+    for start in range(0, total, batch):
+        b = min(batch, total - start)
+        y, first = rhm.sample_spine(g, b, generator, device)
+        rep = torch.arange(start, start + b, device=device) // n
+        counts += torch.bincount((rep * P + first[:, level - 1]) * g.num_classes + y, minlength=counts.numel())
+    c = counts.reshape(reps, P, g.num_classes).cpu().numpy().astype(float)
+    n_mu = c.sum(2)                                              # [R, P]
+    p_dev = np.abs(n_mu / n - pmu) / pmu                         # relative deviation of p-hat
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q_hat = c / n_mu[..., None]
+    q_dev = np.where(n_mu > 0, np.linalg.norm(np.nan_to_num(q_hat) - q, axis=2), np.inf)
+    fail_p = (p_dev > eps_p).any(1)
+    fail_q = (q_dev > eps_q(n_mu)).any(1)
+    k = int((fail_p | fail_q).sum())
+    lo, hi = clopper_pearson(k, reps, 0.99)
+    return Measurement(value=k / reps, uncertainty=max(hi - k / reps, k / reps - lo), confidence=0.99, details={
+        "grammar": repr(g), "level": level, "form": p["form"], "N": n, "repetitions": reps,
+        "eps_p": float(eps_p), "eps_q_median": float(np.median(eps_q(n_mu))),
+        "fail_rate_p": float(fail_p.mean()), "fail_rate_q": float(fail_q.mean()),
+        "max_rel_p_dev": float(p_dev.max()), "max_q_dev": float(q_dev[np.isfinite(q_dev)].max()),
+        "q_dev_over_radius_median": float(np.median((q_dev / eps_q(n_mu)).max(1))),
+        "clopper_pearson_99": [lo, hi]})
+
+
+def exact(case: Case) -> Measurement:
+    r"""Union bound :math:`\sum_\mu\Pr[|\hat p_\mu-p_\mu|>\varepsilon_pp_\mu]+\Pr[\|\hat q_\mu-q_\mu\|>\varepsilon_q]`,
+    each term exact from binomial laws (:math:`n_c=2`: :math:`\|\hat q-q\|=\sqrt2|\hat q_0-q_0|`)."""
+    p = case.params
+    g, level, pmu, q, eps_p, eps_q = _setup(case)
+    if g.num_classes != 2:
+        raise ValueError(f"the exact union bound is implemented for num_classes=2; got {g.num_classes}")
+    n = p["N"]
+    counts = np.arange(n + 1)
+    terms = []
+    for pm, q0 in zip(pmu, q[:, 0]):
+        law_n = stats.binom(n, pm)
+        # P[|N_mu/N - p| > eps_p p]
+        p_term = law_n.cdf(np.ceil(n * pm * (1 - eps_p)) - 1) + law_n.sf(np.floor(n * pm * (1 + eps_p)))
+        # P[sqrt2 |Bin(k, q0)/k - q0| > eps_q(k)], mixed over k = N_mu; k = 0 leaves q-hat undefined: a failure
+        t = eps_q(counts) / np.sqrt(2)
+        k = np.maximum(counts, 1)
+        tail = stats.binom.cdf(np.ceil(k * (q0 - t)) - 1, k, q0) + stats.binom.sf(np.floor(k * (q0 + t)), k, q0)
+        tail[0] = 1.0
+        q_term = float((law_n.pmf(counts) * np.minimum(tail, 1.0)).sum())
+        terms.append(min(1.0, p_term) + q_term)
+    value = float(min(1.0, sum(terms)))
+    return Measurement(value=value, details={"grammar": repr(g), "level": level, "form": p["form"], "N": n,
+                                             "eps_p": float(eps_p), "largest_term": float(max(terms))})
+
+
+def bound(case: Case):
+    return case.params["delta"]
+
+
+_TWO = dict(V=4, n_c=2, m=4, s=2, L=3, grammar_seed=0, sampler="appendix_b", level=2, delta=0.1)
+_EMP = dict(V=8, n_c=8, m=4, s=2, L=3, grammar_seed=1, sampler="appendix_b", level=2, delta=0.1,
+            N=4000, repetitions=200)
+
+CLAIM = Claim(
+    name="q_concentration",
+    paper="A",
+    reference="Lemma 18",
+    alias="Lemma A.5 (inferred)",
+    statement=STATEMENT,
+    measured=r"\Pr[\text{some }\mu\text{ violates the lemma's bounds}]\ \text{(failure rate over repetitions; exact union bound)}",
+    relation="<=",
+    bound=bound,
+    exact=exact,
+    empirical=empirical,
+    cases=(
+        Case("exact_union_bound_per_patch_count", dict(_TWO, N=20000, form="per_patch_count")),
+        Case("per_patch_count_V8_m4_level2", dict(_EMP, form="per_patch_count"), method="empirical", seed=41),
+        Case("per_patch_count_V8_m4_level3", dict(_EMP, level=3, form="per_patch_count"), method="empirical", seed=42),
+        Case("as_printed_V8_m4_level2", dict(_EMP, form="as_printed"), method="empirical", seed=43,
+             role="as_printed", expect=False,
+             note="q-hat averages N/(kappa|P_l|) samples, so its error is ~sqrt(kappa|P_l|)=5.7 times "
+                  "the printed radius: the printed form must fail at level >= 2"),
+        Case("as_printed_level1", dict(_EMP, level=1, form="as_printed"), method="empirical", seed=44,
+             role="as_printed", expect=True,
+             note="at level 1, q = e_label exactly and q-hat = q: the printed form holds trivially"),
+        Case("bound_tightened_4x", dict(_EMP, form="per_patch_count", scale=0.25), method="empirical",
+             seed=45, role="negative_control", note="both radii multiplied by 1/4"),
+        Case("exact_union_bound_tightened_4x", dict(_TWO, N=20000, form="per_patch_count", scale=0.25),
+             role="negative_control", note="both radii multiplied by 1/4: the union bound exceeds delta"),
+        Case("sampled_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0, sampler="appendix_b",
+                                           level=3, delta=0.05, N=200_000, repetitions=400,
+                                           form="per_patch_count"),
+             scale="large", method="empirical", seed=46, cpu_params={"repetitions": 100}),
+        Case("sampled_as_printed_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0,
+                                                      sampler="appendix_b", level=3, delta=0.05, N=200_000,
+                                                      repetitions=400, form="as_printed"),
+             scale="large", method="empirical", seed=47, cpu_params={"repetitions": 100}, role="as_printed",
+             expect=False, note="sqrt(kappa|P_l|) = 16: the printed q-hat radius is far too small"),
+    ),
+)

@@ -1,0 +1,306 @@
+r"""Lemma 5.3 of Paper B (random neurons approximate low-degree polynomials), in a reconstructed form.
+
+**Which form.** Lemma 5.3 exists ([PAPER], proved in §9 "Kernels From Random Neurons"); its
+statement was not seen. The summary says "random neural layers with appropriate bias variance can
+approximate any low-degree polynomial ... with error controlled by β and the number of random
+features" [SUMMARY-ONLY]. The package checks two concrete forms built from background facts
+(``papers/ptf.md`` §5, B2--B5); their constants are **reconstructions**, not the paper's:
+
+(a) ``form="rkhs_norm"`` (exact). For :math:`p` of degree :math:`\le K` on :math:`\{\pm1\}^d` and
+the β-Xavier ReLU kernel :math:`k_\beta(x,y)=\sum_jc_j(\beta)(\langle x,y\rangle/d)^j`,
+
+.. math:: \|p\|_{\mathcal H}^2=\sum_S\frac{\hat p(S)^2}{\lambda_{|S|}}\ \le\
+          B_K(p,\beta):=\sum_{k\le K}W^k[p]\,\frac{d^k}{k!\,c_k(\beta)},
+
+because :math:`\lambda_k\ge c_k(\beta)k!/d^k` (the :math:`\rho^k` term alone contributes
+:math:`k!/d^k` to each :math:`|S|=k`, and every term is non-negative). For β > 0 every
+:math:`c_k(\beta)>0`; for β = 0 (ReLU) the odd :math:`c_k`, :math:`k\ge3`, vanish because the odd
+Hermite coefficients of ReLU do (B1), so odd-degree-≥3 polynomials are not in the RKHS at all.
+
+(b) ``form="ridge"`` (empirical). The random-features read-out the proof of such a lemma builds,
+:math:`\hat f=\frac1q\sum_{i\le q}g(\omega_i)\psi_{\omega_i}` with the minimum-norm
+:math:`g(\omega)=\sum_S\hat p(S)\hat\psi_\omega(S)/\lambda_{|S|}`, has expected error exactly (B5)
+
+.. math:: \varepsilon(q):=\frac{\mathbb E_\omega[g(\omega)^2\|\psi_\omega\|^2]-\|p\|^2}{q\,\|p\|^2},
+
+so by Markov its error is :math:`\le2\varepsilon(q)` with probability :math:`\ge1/2`; the measured
+value is the median error over draws of q neurons, on all of :math:`\{\pm1\}^d` (population
+error). :math:`\mathbb E_\omega[\cdot]` is estimated from an independent sample of neurons.
+Least squares (ridge :math:`10^{-10}`) on the same kind of neurons is never worse than
+:math:`\hat f`; both error-versus-q curves and their fitted exponents are in the details (the
+bound's exponent is 1).
+
+**Negative controls.** (i) β = 0 with the odd cubic :math:`\chi_{\{1,2,3\}}`: the ReLU features
+have no Fourier mass on odd degrees ≥ 3 (B4), so the error stays at 1 at every width; it is held to
+the accuracy that β = 0.25 features provably reach at the same width (``bound_beta``), and fails.
+(ii) a degree-4 polynomial held to the degree-≤2 bound :math:`B_2`: the bound omits its mass.
+"""
+from __future__ import annotations
+
+from math import factorial
+
+import numpy as np
+import sympy
+import torch
+
+from verify import ptf
+from verify.harness.claims import Case, Claim, Measurement
+from verify.features import random_neurons as rn
+
+STATEMENT = (r"\text{(a) }\|p\|_{\mathcal H_\beta}^2\le\sum_{k\le K}W^k[p]\,\frac{d^k}{k!\,c_k(\beta)},\qquad"
+             r"\text{(b) }\mathrm{median}\,\frac{\|\frac1q\sum_{i\le q}g(\omega_i)\psi_{\omega_i}-p\|^2}{\|p\|^2}\le"
+             r"2\,\frac{\mathbb E[g^2\|\psi\|^2]-\|p\|^2}{q\|p\|^2}")
+FORMS = ("rkhs_norm", "ridge")
+
+
+# --- targets ----------------------------------------------------------------------------------
+def target(params: dict) -> dict:
+    r"""The target polynomial's exact Fourier expansion ``{S: Fraction}`` on :math:`\{\pm1\}^d`."""
+    d, name = params["d"], params["target"]
+    if name == "chi123":
+        return {(0, 1, 2): sympy.Integer(1)}
+    if name == "chi1234":
+        return {(0, 1, 2, 3): sympy.Integer(1)}
+    if name == "random_poly":  # integer coefficients on every monomial of degree <= K
+        rng = np.random.default_rng(params.get("target_seed", 0))
+        return {m: sympy.Integer(int(c)) for m in ptf.monomials_up_to(d, params["K"])
+                if (c := rng.integers(-2, 3)) != 0}
+    if name == "ptf_label":  # the polynomial p_j of a level-1 label of a random PTF hierarchy
+        rng = np.random.default_rng(params.get("target_seed", 0))
+        h = ptf.random_hierarchy(d, [4], min(d, 4), "ptf", "random", K=params["K"], rng=rng)
+        lab = h.levels[0][params.get("label", 0)]
+        return {tuple(lab.inputs[i] for i in m): sympy.Integer(int(c)) for m, c in lab.poly.terms}
+    raise ValueError(f"target must be one of 'chi123', 'chi1234', 'random_poly', 'ptf_label'; got {name!r}")
+
+
+def weights_by_degree(coefs: dict, d: int) -> list:
+    w = [sympy.Integer(0)] * (d + 1)
+    for S, c in coefs.items():
+        w[len(S)] += sympy.nsimplify(c) ** 2
+    return w
+
+
+def degree_bound(coefs: dict, d: int, K: int, beta, exact: bool = True):
+    r""":math:`B_K(p,\beta)=\sum_{k\le K}W^k[p]d^k/(k!c_k(\beta))` (oo if some needed c_k is 0)."""
+    c = rn.kernel_coefficients(sympy.nsimplify(beta) if exact else float(beta), K, exact=exact)
+    w = weights_by_degree(coefs, d)
+    total = sympy.Integer(0)
+    for k in range(K + 1):
+        if w[k] == 0:
+            continue
+        if c[k] == 0:
+            return sympy.oo
+        total += w[k] * sympy.Integer(d) ** k / (factorial(k) * c[k])
+    return sympy.nsimplify(total) if exact else float(total)
+
+
+# --- (a) exact ----------------------------------------------------------------------------------
+def rkhs_norm_sq(coefs: dict, d: int, beta, exact: bool = True):
+    lam = rn.cube_eigenvalues(d, sympy.nsimplify(beta) if exact else beta, exact=exact)
+    return rn.rkhs_norm_sq(coefs, lam, tol=1e-15)
+
+
+def beta_table(coefs: dict, d: int, K: int, betas=(0.0, 0.05, 0.1, 0.25, 0.5, 0.75)) -> list:
+    rows = []
+    for b in betas:
+        rows.append({"beta": b, "rkhs_norm_sq": float(rkhs_norm_sq(coefs, d, b, exact=False)),
+                     "bound_B_K": float(degree_bound(coefs, d, K, b, exact=False)),
+                     "c_k": [float(c) for c in rn.kernel_coefficients(b, K, exact=False)]})
+    return rows
+
+
+def exact(case: Case) -> Measurement:
+    p = case.params
+    coefs = target(p)
+    d, beta = p["d"], p["beta"]
+    value = rkhs_norm_sq(coefs, d, sympy.nsimplify(beta), exact=True)
+    lam = rn.cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)
+    return Measurement(value=value, details={
+        "target_degree": ptf.fourier_degree(coefs), "target_l2_sq": float(sum(c ** 2 for c in coefs.values())),
+        "eigenvalues": [sympy.sstr(l) for l in lam], "eigenvalues_float": [float(sympy.N(l)) for l in lam],
+        "c_k_exact": [sympy.sstr(c) for c in rn.kernel_coefficients(sympy.nsimplify(beta), p["K"])],
+        "beta_table": beta_table(coefs, d, p["K"])})
+
+
+# --- (b) empirical ------------------------------------------------------------------------------
+def _cube_and_values(coefs: dict, d: int):
+    X = ptf.all_points(d).astype(np.float64)
+    return X, ptf.evaluate_expansion(coefs, X)
+
+
+def ls_error(X: torch.Tensor, y: torch.Tensor, q: int, beta: float, generator, ridge: float = 1e-10) -> float:
+    """Relative squared L2 error of least squares (tiny ridge) on q fresh beta-Xavier ReLU neurons,
+    fitted on all of the cube (dual form when q exceeds the number of points)."""
+    W, b = rn.beta_xavier(X.shape[1], q, beta, generator, X.device)
+    F = rn.random_features(X, W, b)
+    n = X.shape[0]
+    if q <= n:
+        A = F.T @ F / n + ridge * torch.eye(q, dtype=F.dtype, device=F.device)
+        fit = F @ torch.linalg.solve(A, F.T @ y / n)
+    else:
+        G = F @ F.T / n
+        fit = G @ torch.linalg.solve(G + ridge * torch.eye(n, dtype=F.dtype, device=F.device), y)
+    return float(((fit - y) ** 2).mean() / (y ** 2).mean())
+
+
+def _min_norm_g(coefs: dict, d: int, lam: np.ndarray, psi: np.ndarray) -> np.ndarray:
+    r""":math:`g(\omega)=\sum_S\hat p(S)\hat\psi_\omega(S)/\lambda_{|S|}` for the columns of ``psi``."""
+    masks = [ptf.fourier.set_to_mask(S) for S in coefs]
+    cvec = np.array([float(c) for c in coefs.values()])
+    lvec = lam[[len(S) for S in coefs]]
+    hat = ptf.walsh_hadamard(psi) / psi.shape[0]
+    return (cvec[:, None] * hat[masks] / lvec[:, None]).sum(0)
+
+
+def in_rkhs(coefs: dict, d: int, beta: float) -> bool:
+    lam = np.array(rn.cube_eigenvalues(d, beta))
+    return bool(np.all(np.abs(lam[[len(S) for S in coefs]]) > 1e-15))
+
+
+def mc_error(coefs: dict, d: int, q: int, beta: float, generator, chunk: int = 8192) -> float:
+    r"""Relative squared L2 error of the proof's read-out :math:`\hat f=\frac1q\sum_ig(\omega_i)\psi_{\omega_i}`
+    (minimum-norm g, B5) on q fresh neurons, on all of the cube."""
+    X = torch.from_numpy(ptf.all_points(d).astype(np.float64))
+    y = ptf.evaluate_expansion(coefs, X.numpy())
+    lam = np.array(rn.cube_eigenvalues(d, beta))
+    f = np.zeros_like(y)
+    for start in range(0, q, chunk):
+        m = min(chunk, q - start)
+        W, b = rn.beta_xavier(d, m, beta, generator)
+        psi = torch.relu(X @ W.T + b).numpy()
+        f += psi @ _min_norm_g(coefs, d, lam, psi)
+    f /= q
+    return float(((f - y) ** 2).mean() / (y ** 2).mean())
+
+
+def rf_constant(coefs: dict, d: int, beta: float, generator, neurons: int = 50000) -> tuple[float, float]:
+    r"""Monte-Carlo :math:`\mathbb E_\omega[g(\omega)^2\|\psi_\omega\|^2]` (B5) and its standard error."""
+    X = torch.from_numpy(ptf.all_points(d).astype(np.float64))
+    lam = np.array(rn.cube_eigenvalues(d, beta))
+    if not in_rkhs(coefs, d, beta):
+        return float("inf"), 0.0
+    vals = []
+    for start in range(0, neurons, 8192):
+        m = min(8192, neurons - start)
+        W, b = rn.beta_xavier(d, m, beta, generator)
+        psi = torch.relu(X @ W.T + b).numpy()  # (2^d, m), unnormalised neurons
+        vals.append(_min_norm_g(coefs, d, lam, psi) ** 2 * (psi ** 2).mean(0))
+    v = np.concatenate(vals)
+    return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))
+
+
+def expected_mc_error(params: dict, q: int) -> tuple[float, float]:
+    r""":math:`\varepsilon(q)` (B5) at ``bound_beta`` (default ``beta``), with its Monte-Carlo standard error;
+    the constant is estimated from an independent neuron sample (``bound_seed``)."""
+    coefs = target(params)
+    beta = params.get("bound_beta", params["beta"])
+    gen = torch.Generator().manual_seed(params.get("bound_seed", 1234))
+    e, se = rf_constant(coefs, params["d"], beta, gen, params.get("bound_neurons", 50000))
+    norm2 = float(sum(float(c) ** 2 for c in coefs.values()))
+    return (e - norm2) / (q * norm2), se / (q * norm2)
+
+
+def _fit_exponent(qs, errs) -> float:
+    qs, errs = np.asarray(qs, float), np.asarray(errs, float)
+    ok = errs > 1e-12
+    if ok.sum() < 2:
+        return float("nan")
+    return float(-np.polyfit(np.log(qs[ok]), np.log(errs[ok]), 1)[0])
+
+
+def sweep(coefs: dict, d: int, beta: float, qs, draws: int, generator, ls_qs=None) -> dict:
+    """Median errors over ``draws`` of the proof's read-out and of least squares, per width, with the
+    fitted exponents of error ~ q^-a."""
+    X_np, y_np = _cube_and_values(coefs, d)
+    X, y = torch.from_numpy(X_np), torch.from_numpy(y_np)
+    mc = ([[mc_error(coefs, d, q, beta, generator) for _ in range(draws)] for q in qs]
+          if in_rkhs(coefs, d, beta) else None)
+    # least squares on all 2^d points interpolates once q >= 2^d: its sweep stays below 2^d / 2
+    ls_qs = [q for q in (ls_qs or [8, 16, 32, 64, 128, 256, 512, 1024]) if q <= 2 ** d // 2]
+    ls = [[ls_error(X, y, q, beta, generator) for _ in range(draws)] for q in ls_qs]
+    out = {"q": list(map(int, qs)), "ls_q": ls_qs, "ls": ls, "ls_median": np.median(ls, 1).tolist(),
+           "ls_exponent": _fit_exponent(ls_qs, np.median(ls, 1))}
+    if mc is not None:
+        out.update(mc=mc, mc_median=np.median(mc, 1).tolist(), mc_exponent=_fit_exponent(qs, np.median(mc, 1)))
+    return out
+
+
+def empirical(case: Case, device, generator) -> Measurement:
+    p = case.params
+    coefs = target(p)
+    d, beta, q, draws = p["d"], p["beta"], p["q"], p.get("draws", 5)
+    X_np, y_np = _cube_and_values(coefs, d)
+    X, y = torch.from_numpy(X_np).to(device), torch.from_numpy(y_np).to(device)
+    ls = np.array([ls_error(X, y, min(q, 2 ** d // 2), beta, generator) for _ in range(draws)])
+    details = {"ls_errors": ls.tolist(), "target_degree": ptf.fourier_degree(coefs), "in_rkhs": in_rkhs(coefs, d, beta),
+               "ls_q": min(q, 2 ** d // 2)}
+    if details["in_rkhs"]:
+        errs = np.array([mc_error(coefs, d, q, beta, generator) for _ in range(draws)])
+        details["readout"] = "proof's Monte-Carlo read-out (minimum-norm g)"
+    else:  # no read-out of the proof exists; least squares is the best any read-out can do
+        errs = ls
+        details["readout"] = "least squares (target outside the RKHS: no Monte-Carlo read-out exists)"
+    details["errors"] = errs.tolist()
+    eps, eps_se = expected_mc_error(p, q)
+    details["expected_error_eps_q"] = eps
+    details["expected_error_se"] = eps_se
+    if p.get("sweep"):
+        details["sweep"] = sweep(coefs, d, beta, p["sweep"], p.get("sweep_draws", 3), generator)
+        details["sweep_bound"] = [expected_mc_error(p, qq)[0] for qq in p["sweep"]]
+    if p["target"] == "ptf_label":  # classification: does sign(f) reproduce the label sign(p)?
+        W, b = rn.beta_xavier(d, 256, beta, generator, X.device)
+        F = rn.random_features(X, W, b)
+        v = torch.linalg.lstsq(F, y.unsqueeze(1)).solution
+        details["ls256_sign_agreement"] = float((torch.sign(F @ v).squeeze(1) == torch.sign(y)).double().mean())
+    # the statement is "w.p. >= 1/2, error <= 2 eps(q)" (Markov): compare the sample median
+    return Measurement(value=float(np.median(errs)), details=details)
+
+
+def bound(case: Case):
+    p = case.params
+    if p["form"] not in FORMS:
+        raise ValueError(f"form must be one of {FORMS}; got {p['form']!r}")
+    if p["form"] == "rkhs_norm":
+        return degree_bound(target(p), p["d"], p["K"], p.get("bound_beta", p["beta"]))
+    eps, _ = expected_mc_error(p, p["q"])
+    return 2 * eps  # Markov: Pr[error > 2 E error] <= 1/2, so the median error is <= 2 eps(q)
+
+
+R = sympy.Rational
+CLAIM = Claim(
+    name="random_feature_polynomials",
+    paper="B",
+    reference="Lemma 5.3 (reconstructed form; statement not seen)",
+    statement=STATEMENT,
+    measured=(r"(a) exact $\|p\|^2_{\mathcal H_\beta}$ of the β-Xavier ReLU kernel on $\{\pm1\}^d$; "
+              r"(b) median relative $L^2$ error of the proof's random-features read-out on $q$ β-Xavier ReLU neurons "
+              r"(least squares where the target is outside the RKHS)"),
+    relation="<=",
+    bound=bound,
+    exact=exact,
+    empirical=empirical,
+    cases=(
+        Case("rkhs_chi123_beta1/4_d6", dict(form="rkhs_norm", d=6, K=3, target="chi123", beta=R(1, 4))),
+        Case("rkhs_random_poly_K2_beta1/10_d6", dict(form="rkhs_norm", d=6, K=2, target="random_poly", beta=R(1, 10))),
+        Case("rkhs_ptf_label_K2_beta1/2_d6", dict(form="rkhs_norm", d=6, K=2, target="ptf_label", beta=R(1, 2))),
+        Case("rkhs_chi123_beta0_d6", dict(form="rkhs_norm", d=6, K=3, target="chi123", beta=0, bound_beta=R(1, 4)),
+             role="negative_control",
+             note="beta = 0: lambda_3 = 0 exactly, chi123 is not in the RKHS (norm oo); held to the beta=1/4 bound"),
+        Case("rkhs_chi1234_declared_K2_d6", dict(form="rkhs_norm", d=6, K=2, target="chi1234", beta=R(1, 4)),
+             role="negative_control", note="a degree-4 polynomial held to the degree-<=2 bound B_2 (which is 0)"),
+        Case("rf_chi123_beta0.25_d8_q65536", dict(form="ridge", d=8, K=3, target="chi123", beta=0.25, q=65536,
+                                                  draws=5, sweep=[256, 1024, 4096, 16384, 65536]),
+             method="empirical", seed=1),
+        Case("rf_ptf_label_K2_beta0.25_d8_q16384", dict(form="ridge", d=8, K=2, target="ptf_label", beta=0.25,
+                                                        q=16384, draws=5), method="empirical", seed=2),
+        Case("rf_chi123_beta0_d8_q65536", dict(form="ridge", d=8, K=3, target="chi123", beta=0.0, bound_beta=0.25,
+                                               q=65536, draws=3, sweep=[16, 64, 256, 1024]), method="empirical",
+             seed=3, role="negative_control",
+             note="beta = 0 ReLU features carry no odd-cubic Fourier mass (B4): even least squares has error 1 at "
+                  "every q; held to the accuracy beta = 0.25 features reach at the same q"),
+        Case("rf_random_poly_K3_beta0.25_d12", dict(form="ridge", d=12, K=3, target="random_poly", beta=0.25,
+                                                    q=1 << 20, draws=3, sweep=[1 << 14, 1 << 16, 1 << 18, 1 << 20]),
+             scale="large", method="empirical", seed=4,
+             cpu_params=dict(d=10, q=1 << 17, sweep=[1 << 13, 1 << 15, 1 << 17])),
+    ),
+)

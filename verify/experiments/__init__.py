@@ -1,0 +1,1 @@
+"""What runs learners over grids: the Theorem 7 sample-complexity search and ``verify train``."""

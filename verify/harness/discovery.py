@@ -1,0 +1,63 @@
+"""Find the claims: every module in the lemmas folder that defines ``CLAIM``.
+
+Claims are plug-ins loaded from a folder by path, so adding a module is all it takes (no registry).
+The library never imports them by name; ``lemmas/`` depends on ``verify``, not the reverse.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+from .claims import Claim
+
+
+def default_lemmas_dir() -> Path:
+    """``./lemmas`` if it exists, else the ``lemmas/`` beside the installed package (editable installs)."""
+    here = Path.cwd() / "lemmas"
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[2] / "lemmas"
+
+
+def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
+    """Import every ``*.py`` in ``folder`` and its sub-folders (not ``_*`` or ``conftest.py``) and
+    collect its ``CLAIM``. Sub-folders mirror the book's chapters; a module is registered as
+    ``lemmas.<stem>``, so stems are unique across folders."""
+    folder = Path(folder) if folder else default_lemmas_dir()
+    if not folder.is_dir():
+        raise ValueError(f"lemmas folder {str(folder)!r} does not exist")
+    claims: dict[str, Claim] = {}
+    seen: dict[str, Path] = {}
+    for path in sorted(folder.rglob("*.py")):
+        if path.name.startswith("_") or path.name == "conftest.py":
+            continue
+        if any(part.startswith((".", "_")) for part in path.relative_to(folder).parts[:-1]):
+            continue
+        if path.stem in seen:
+            raise ValueError(f"two claim modules share the name {path.stem!r}: {seen[path.stem]} and {path}")
+        seen[path.stem] = path
+        mod_name = f"lemmas.{path.stem}"
+        module = sys.modules.get(mod_name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(mod_name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[mod_name] = module
+            spec.loader.exec_module(module)
+        claim = getattr(module, "CLAIM", None)
+        if isinstance(claim, Claim):
+            if claim.name in claims:
+                raise ValueError(f"two modules define claim {claim.name!r}")
+            claims[claim.name] = claim
+    return claims
+
+
+def find_repo_dir(start: str | os.PathLike | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) that holds ``lemmas/``; book pages run
+    from ``book/...`` and use it to find ``lemmas/`` and ``results/``."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "lemmas").is_dir():
+            return folder
+    return Path(__file__).resolve().parents[2]
