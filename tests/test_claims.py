@@ -4,6 +4,7 @@ import textwrap
 from fractions import Fraction
 
 import pytest
+import numpy as np
 import sympy
 
 from verify import cli
@@ -77,6 +78,99 @@ def test_cli_list_and_run(tmp_path, capsys):
     assert "toy" in capsys.readouterr().out
     rc = cli.main(["--lemmas", str(lemmas), "run", "--device", "cpu", "--results", str(tmp_path / "res")])
     out = capsys.readouterr().out
-    assert rc == 0 and "FAILS" in out and "holds" in out and "0 not as expected" in out
+    assert rc == 0 and "fails" in out and "holds" in out and "0 not as expected" in out
     assert (tmp_path / "res" / "toy" / "ok.json").exists() and (tmp_path / "res" / "toy" / "bad.json").exists()
     assert cli.main(["--lemmas", str(lemmas), "run", "nosuch"]) == 2
+
+
+# -- the verdict at a stated confidence (issue "Verdicts a referee can trust") ---------------------
+from verify.harness.claims import decide, slack  # noqa: E402
+from verify.harness import stats as hstats  # noqa: E402
+
+
+@pytest.mark.parametrize("lower,upper,relation,expected", [
+    (0.0, 0.05, "<=", "holds"), (0.0, 0.2, "<=", "inconclusive"), (0.15, 0.3, "<=", "fails"),
+    (0.15, 0.3, ">=", "holds"), (0.05, 0.3, ">=", "inconclusive"), (0.0, 0.05, ">=", "fails"),
+    (None, 0.05, "<=", "holds"), (0.2, None, "<=", "fails"), (None, 0.2, "<=", "inconclusive"),
+])
+def test_decide_uses_the_limit_on_each_side(lower, upper, relation, expected):
+    m = Measurement(value=0.07, lower=lower, upper=upper, confidence=0.99)
+    assert decide(m, 0.1, relation, "empirical")[0] == expected
+
+
+def test_decide_exact_point_and_nan():
+    assert decide(Measurement(Fraction(1, 10)), Fraction(1, 10), "<=") == ("holds", "exact")
+    assert decide(Measurement(Fraction(1, 10) + Fraction(1, 10**30)), Fraction(1, 10), "<=") == ("fails", "exact")
+    assert decide(Measurement(0.3), 0.5, "<=", "empirical") == ("holds", "seeded draw")
+    assert decide(Measurement(float("nan")), 0.5, "<=")[0] == "inconclusive"
+    assert decide(Measurement(0.1, lower=float("nan"), upper=0.2, confidence=0.99), 0.5, "<=")[0] == "inconclusive"
+
+
+def test_measurement_validation():
+    with pytest.raises(ValueError, match="confidence"):
+        Measurement(0.1, upper=0.2)
+    with pytest.raises(ValueError, match="exceeds"):
+        Measurement(0.1, lower=0.3, upper=0.2, confidence=0.99)
+    with pytest.raises(ValueError, match="confidence"):
+        Measurement(0.1, upper=0.2, confidence=1.5)
+
+
+def test_zero_failures_in_two_repetitions_is_inconclusive_not_a_pass():
+    """The issue's example: 0/2 failures against delta = 0.1 has a one-sided 99% upper limit of 0.9."""
+    lo, hi = hstats.rate_limits(0, 2)
+    assert lo == 0 and hi == pytest.approx(1 - 0.01 ** 0.5)
+    claim = Claim(name="rate", paper="A", reference="L", statement="", measured="", relation="<=",
+                  bound=lambda c: 0.1,
+                  empirical=lambda c, d, g: Measurement(0.0, *hstats.rate_limits(0, c.params["n"]), confidence=0.99),
+                  cases=(Case("few", {"n": 2}, method="empirical"), Case("many", {"n": 60}, method="empirical"),
+                         Case("nc", {"n": 2}, method="empirical", role="negative_control")))
+    few, many, nc = (claim.evaluate(c) for c in ("few", "many", "nc"))
+    assert few.status == "inconclusive" and not few.as_expected and few.to_decide
+    assert many.status == "holds" and many.as_expected
+    assert nc.status == "inconclusive" and not nc.as_expected  # an inconclusive control is no success either
+    assert "INCONCLUSIVE" in few.line() and "slack" in few.line()
+
+
+def test_slack_is_bound_over_measured():
+    assert slack(0.02, 0.1, "<=") == pytest.approx(5) and slack(3, 1.5, ">=") == pytest.approx(2)
+    assert slack(0, 0.1, "<=") == float("inf")
+
+
+def test_rate_limits_are_exact_clopper_pearson():
+    from scipy import stats
+    for k, n in [(0, 10), (3, 20), (20, 20), (7, 1000)]:
+        lo, hi = hstats.rate_limits(k, n, 0.99)
+        # the defining equations of the one-sided exact limits
+        if k < n:
+            assert stats.binom.cdf(k, n, hi) == pytest.approx(0.01, rel=1e-6)
+        if k > 0:
+            assert stats.binom.sf(k - 1, n, lo) == pytest.approx(0.01, rel=1e-6)
+
+
+def test_repetitions_to_decide_decides():
+    n = hstats.repetitions_to_decide(0, 20, 0.1)
+    assert n == 44  # (0.9)^44 < 0.01 <= (0.9)^43
+    assert hstats.rate_limits(0, n)[1] <= 0.1 < hstats.rate_limits(0, n - 1)[1]
+    assert hstats.repetitions_to_decide(1, 10, 0.1) is None
+
+
+def test_quantile_limits_match_scipy_and_cover():
+    from scipy import stats
+    rng = np.random.default_rng(0)
+    x = rng.exponential(size=400)
+    lo, hi = hstats.quantile_limits(x, 0.9)
+    st = float(np.quantile(x, 0.9))
+    assert hi == pytest.approx(stats.quantile_test(x, q=st, p=0.9, alternative="less").confidence_interval(0.99).high)
+    assert lo == pytest.approx(stats.quantile_test(x, q=st, p=0.9, alternative="greater").confidence_interval(0.99).low)
+    # coverage over repeated draws: the true 0.9-quantile of Exp(1) is log 10
+    misses = sum(hstats.quantile_limits(rng.exponential(size=200), 0.9)[1] < np.log(10) for _ in range(300))
+    assert misses <= 12  # expected 3 (1%); P[Bin(300, 0.01) > 12] < 1e-5
+    assert hstats.quantile_limits(np.r_[np.ones(5), np.inf], 0.9)[1] == np.inf
+
+
+def test_old_records_render_as_point_estimates():
+    from verify.harness.report import verdict_rows
+    old = {"case": "c", "method": "empirical", "role": "check", "measured": 0.1, "bound": 0.2, "holds": True,
+           "expect": True, "relation": "<=", "uncertainty": 0.3, "confidence": 0.95}
+    row = verdict_rows([old])[0]
+    assert "predates" in row[3] and "holds" in row[-1]

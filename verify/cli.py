@@ -13,6 +13,7 @@ from .experiments import train as _train
 from .harness.claims import resolve_device
 from .harness.discovery import load_claims
 from .harness.results import write_record
+from .harness.stats import CONFIDENCE
 
 
 def _cmd_list(args) -> int:
@@ -47,12 +48,13 @@ def _cmd_run(args) -> int:
         v = claim.evaluate(case, device)
         path = write_record(v, args.results)
         unexpected += not v.as_expected
-        rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.relation, f"{v.bound:.5g}",
-                     "holds" if v.holds else "FAILS", "yes" if v.as_expected else "NO",
+        rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.interval_str(), v.relation,
+                     f"{v.bound:.5g}", f"{v.slack:.3g}", v.status, "yes" if v.as_expected else "NO",
                      f"{v.seconds:.1f}s", str(path)])
-    print(_table(rows, ["claim", "case", "role", "measured", "", "bound", "verdict", "as expected",
-                        "time", "record"]))
-    print(f"\n{len(rows)} cases on {device}; {unexpected} not as expected")
+    print(_table(rows, ["claim", "case", "role", "measured", "interval", "", "bound", "slack", "verdict",
+                        "as expected", "time", "record"]))
+    print(f"\n{len(rows)} cases on {device}; verdicts at {CONFIDENCE:.0%} one-sided confidence per case "
+          f"(exact cases exactly); {unexpected} not as expected")
     return 1 if unexpected else 0
 
 

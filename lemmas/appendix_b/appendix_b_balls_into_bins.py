@@ -125,7 +125,7 @@ def empirical(case: Case, device, generator) -> Measurement:
     entries = N.reshape(len(N), -1)[np.arange(len(N)), idx]
     pval, table, stat, crit = hypergeometric_gof(entries, V, m, ALPHA)
     col_dev = float(np.abs(N.sum(1) - m).max())
-    return Measurement(value=stat / crit if ds else float("inf"), confidence=1 - ALPHA, details={
+    return Measurement(value=stat / crit if ds else float("inf"), details={"test_level": ALPHA,
         "sampler": p["sampler"], "matrices": len(N), "all_doubly_stochastic": ds,
         "max_column_sum_deviation": col_dev, "chi2_pvalue": pval, "entry_law": table,
         "mean_entry": float(entries.mean()), "exact_mean_entry": 1.0})

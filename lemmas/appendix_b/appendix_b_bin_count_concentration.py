@@ -26,7 +26,7 @@ from scipy import stats
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, rate_limits
 
 STATEMENT = (r"\Pr\big(|N_{\le\gamma V,\mu}-\gamma m|\ge\varepsilon\gamma m\big)\le2e^{-\varepsilon^2\gamma m/3};\quad "
              r"N_{\le\nu,\mu}=\tfrac{\nu m}V\pm\sqrt{2m\log(2/\delta_P)}\ \text{w.p.}\ge1-\delta_P,\ \nu\in[V/3,2V/3]")
@@ -84,10 +84,13 @@ def empirical(case: Case, device, generator) -> Measurement:
     for r in rows:
         dev = np.abs(cum[:, r["nu"] - 1] - r["center"])
         k = int((dev > r["thr"] + 1e-12).sum() if r["strict"] else (dev >= r["thr"] - 1e-12).sum())
-        lo, hi = clopper_pearson(k, R, 0.95)
-        r.update(freq=k / R, ratio=k / R / r["bound"], ratio_hi=hi / r["bound"], exact_tail=tail(V, m, r))
-    worst = max(rows, key=lambda r: r["ratio"])
-    return Measurement(value=worst["ratio"], uncertainty=worst["ratio_hi"] - worst["ratio"], confidence=0.95,
+        lo, hi = rate_limits(k, R)
+        r.update(freq=k / R, ratio=k / R / r["bound"], ratio_lo=lo / r["bound"], ratio_hi=hi / r["bound"],
+                 exact_tail=tail(V, m, r))
+    # the verdict is on the row whose upper limit is largest (the one hardest to certify); its lower
+    # limit above 1 would be a violation at the stated confidence
+    worst = max(rows, key=lambda r: r["ratio_hi"])
+    return Measurement(value=worst["ratio"], lower=worst["ratio_lo"], upper=worst["ratio_hi"], confidence=CONFIDENCE,
                        details={"part": p["part"], "V": V, "m": m, "placements": R, "worst": worst, "rows": rows})
 
 

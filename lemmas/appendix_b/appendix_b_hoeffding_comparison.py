@@ -30,7 +30,10 @@ from math import comb
 import numpy as np
 from scipy import optimize
 
+from scipy import stats as scipy_stats
+
 from verify.harness.claims import Case, Claim, Measurement
+from verify.harness.stats import CONFIDENCE
 from verify.rhm import balls_into_bins as bb
 
 STATEMENT = (r"E\,g\big(\textstyle\sum_{i\le n}X^{\rm wor}_i\big)\le E\,g\big(\sum_{i\le n}X^{\rm wr}_i\big)\ (g\text{ convex});"
@@ -165,7 +168,10 @@ def empirical(case: Case, device, generator) -> Measurement:
             rows.append([f"tail {'+' if sign > 0 else '-'}{k:g}sd", freq / b,
                          3 * np.sqrt(max(freq * (1 - freq), 1.0 / R) / R) / b])
     worst = max(rows, key=lambda r: r[1])
-    return Measurement(value=float(worst[1]), uncertainty=float(worst[2]), confidence=0.997,
+    z99 = float(scipy_stats.norm.ppf(CONFIDENCE))  # rows carry 3 standard errors
+    se = float(worst[2]) / 3
+    return Measurement(value=float(worst[1]), lower=float(worst[1]) - z99 * se, upper=float(worst[1]) + z99 * se,
+                       confidence=CONFIDENCE,
                        details={"V": V, "m": m, "draws": R, "rows": [[r[0], float(r[1]), float(r[2])] for r in rows],
                                 "worst": worst[0]})
 

@@ -27,7 +27,7 @@ import torch
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, clopper_pearson, quantile_limits
 
 STATEMENT = r"\|P_1\cdots P_l(e_\mu-e_{\mu'})\|\ \ge\ (20m)^{-l/2}\quad\forall l\le L\quad\text{w.p.}\ \ge1-O(\delta_P)"
 
@@ -93,16 +93,17 @@ def empirical(case: Case, device, generator) -> Measurement:
     Cl = chain_constants(P, m, p.get("pairs", "fixed"))
     Cq = np.where(np.isfinite(Cl), Cl, np.finfo(float).max)  # quantiles of a law with mass at +inf
     C = Cl.max(1)
-    q, q_hi = bb.quantile_with_upper_bound(C, 1 - delta, 0.95)
+    q = float(np.quantile(C, 1 - delta))
+    q_lo, q_hi = quantile_limits(C, 1 - delta)
     k = int((C > p.get("c", 20)).sum())
-    lo, hi = clopper_pearson(k, R, 0.95)
-    return Measurement(value=q, uncertainty=(q_hi - q) if np.isfinite(q_hi) else None, confidence=0.95, details={
+    lo, hi = clopper_pearson(k, R)
+    return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details={
         "V": V, "m": m, "L": L, "chains": R, "pairs": p.get("pairs", "fixed"), "delta": delta,
-        "c_delta": q, "c_delta_upper95": q_hi, "c_max_in_sample": float(C.max()),
+        "c_delta": q, "c_delta_limits_99": [q_lo, q_hi], "c_max_in_sample": float(C.max()),
         "per_level": [{"level": l + 1, "median_C_l": float(np.median(Cl[:, l])),
                        "q_1-delta_C_l": _inf(float(np.quantile(Cq[:, l], 1 - delta))), "max_C_l": float(Cl[:, l].max())}
                       for l in range(L)],
-        "fraction_violating": k / R, "clopper_pearson_95": [lo, hi]})
+        "fraction_violating": k / R, "clopper_pearson_99": [lo, hi]})
 
 
 def _inf(x: float) -> float:

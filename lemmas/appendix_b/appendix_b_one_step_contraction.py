@@ -33,7 +33,7 @@ import torch
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, clopper_pearson, quantile_limits
 
 STATEMENT = r"\mathbf 1^\top z=0\ \Longrightarrow\ \|Pz\|^2\ \ge\ \frac{\|z\|^2}{20\,m}\quad\text{w.p.}\ \ge1-O(\delta_P)"
 
@@ -95,15 +95,16 @@ def empirical(case: Case, device, generator) -> Measurement:
     else:
         P = bb.sample_transition_matrices(V, m, R, generator, device).cpu().numpy()
     C = constants(P, z) / m
-    q, q_hi = bb.quantile_with_upper_bound(C, 1 - delta, 0.95)
+    q = float(np.quantile(C, 1 - delta))
+    q_lo, q_hi = quantile_limits(C, 1 - delta)
     k = int((C > p.get("c", 20)).sum())
-    lo, hi = clopper_pearson(k, R, 0.95)
+    lo, hi = clopper_pearson(k, R)
     worst = worst_z_constants(P[: min(R, 500)], m)
     finite = C[np.isfinite(C)]
-    return Measurement(value=q, uncertainty=(q_hi - q) if np.isfinite(q_hi) else None, confidence=0.95, details={
+    return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details={
         "V": V, "m": m, "z": p["z"], "matrices": R, "delta": delta,
-        "c_delta": q, "c_delta_upper95": q_hi, "c_max_in_sample": float(C.max()),
-        "c_median": float(np.median(C)), "fraction_violating": k / R, "clopper_pearson_95": [lo, hi],
+        "c_delta": q, "c_delta_limits_99": [q_lo, q_hi], "c_max_in_sample": float(C.max()),
+        "c_median": float(np.median(C)), "fraction_violating": k / R, "clopper_pearson_99": [lo, hi],
         "worst_z_c_median": float(np.median(worst)),
         "histogram": np.histogram(np.log10(finite), bins=30)[0].tolist() if len(finite) else [],
         "quantiles": {str(a): float(np.quantile(C, a)) for a in (0.5, 0.9, 0.99, 0.999) if R >= 10}})

@@ -31,6 +31,7 @@ import torch
 
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
+from verify.harness.stats import CONFIDENCE, quantile_limits
 from verify.rhm import assumptions
 from verify.rhm import balls_into_bins as bb
 from verify.rhm.exact import transition_matrices
@@ -100,11 +101,12 @@ def empirical(case: Case, device, generator) -> Measurement:
     base = int(torch.randint(0, 2**31, (1,), generator=generator))
     res = survey(p, range(base, base + p["grammars"]))
     C, delta = res["C"], p["delta"]
-    q, q_hi = bb.quantile_with_upper_bound(C, 1 - delta, 0.95)
+    q = float(np.quantile(C, 1 - delta))
+    q_lo, q_hi = quantile_limits(C, 1 - delta)
     Cl = np.where(np.isfinite(res["C_l"]), res["C_l"], np.nan)
-    return Measurement(value=q, uncertainty=(q_hi - q) if np.isfinite(q_hi) else None, confidence=0.95, details={
+    return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details={
         "sampler": p["sampler"], "grammars": p["grammars"], "first_seed": base, "delta": delta,
-        "c_delta": q, "c_delta_upper95": q_hi, "c_max_in_sample": float(C.max()),
+        "c_delta": q, "c_delta_limits_99": [q_lo, q_hi], "c_max_in_sample": float(C.max()),
         "fraction_C_infinite": float(np.isinf(C).mean()), "fraction_identity_fails": float((~res["identity"]).mean()),
         "fraction_violating_20": float((C > 20).mean()),
         "median_C_l_per_level": [float(np.nanmedian(Cl[:, j])) for j in range(Cl.shape[1])]})

@@ -21,7 +21,7 @@ import torch
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, clopper_pearson, rate_limits
 
 STATEMENT = r"p_\mu=\Pr[\text{first level-}l\text{ patch}=\mu]\ \ge\ (\kappa\,|P_l|)^{-1}\quad\forall l\in[L],\ \mu\in P_l"
 
@@ -59,7 +59,7 @@ def empirical(case: Case, device, generator) -> Measurement:
     Clopper--Pearson interval (Bonferroni over all patches) at 99%."""
     p = case.params
     g = grammar_of(p)
-    n, conf = p["samples"], 0.99
+    n, conf = p["samples"], CONFIDENCE
     counts = [torch.zeros(g.num_patches(l), dtype=torch.long, device=device) for l in range(1, g.num_layers + 1)]
     batch = 1 << 20
     for start in range(0, n, batch):
@@ -73,11 +73,11 @@ def empirical(case: Case, device, generator) -> Measurement:
         c = c.cpu().numpy()
         i = int(np.argmin(c))
         val = c[i] / n * g.num_patches(l)
-        lo, hi = clopper_pearson(int(c[i]), n, 1 - (1 - conf) / total)
+        lo, hi = rate_limits(int(c[i]), n, 1 - (1 - conf) / total)  # Bonferroni over all patches
         rows.append({"level": l, "min_Pl_phat": val, "exact_min_Pl_p": float(exact_min[l - 1])})
         if best is None or val < best:
             best, lo_best, hi_best = val, lo * g.num_patches(l), hi * g.num_patches(l)
-    return Measurement(value=best, uncertainty=max(best - lo_best, hi_best - best), confidence=conf,
+    return Measurement(value=best, lower=lo_best, upper=hi_best, confidence=conf,
                        details={"grammar": repr(g), "levels": rows, "samples": n})
 
 
@@ -100,8 +100,8 @@ def survey(V: int, n_c: int, m: int, s: int, L: int, seeds) -> dict:
         kappas.append(float("inf") if k == sympy.oo else float(k))
     kappas = np.array(kappas)
     k_inf = int(np.isinf(kappas).sum())
-    lo, hi = clopper_pearson(k_inf, len(kappas), 0.95)
-    return {"kappas": kappas, "frac_infinite": k_inf / len(kappas), "ci95": (lo, hi),
+    lo, hi = clopper_pearson(k_inf, len(kappas))
+    return {"kappas": kappas, "frac_infinite": k_inf / len(kappas), "ci99": (lo, hi),
             # union of "token never first at level 1" events: a lower estimate of P(kappa = inf)
             "expected_missing_level1": V * prob_token_never_first_level1(V, n_c, m, s)}
 

@@ -29,7 +29,7 @@ from scipy import stats
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, rate_limits, repetitions_to_decide
 
 FORMS = ("as_printed", "per_patch_count")
 STATEMENT = (r"\hat p_\mu=\Big(1\pm\sqrt{\tfrac{2\kappa|P_l|\log(4|P_l|/\delta_P)}{N}}\Big)p_\mu,\quad"
@@ -87,8 +87,10 @@ def empirical(case: Case, device, generator) -> Measurement:
     fail_p = (p_dev > eps_p).any(1)
     fail_q = (q_dev > eps_q(n_mu)).any(1)
     k = int((fail_p | fail_q).sum())
-    lo, hi = clopper_pearson(k, reps, 0.99)
-    return Measurement(value=k / reps, uncertainty=max(hi - k / reps, k / reps - lo), confidence=0.99, details={
+    lo, hi = rate_limits(k, reps)
+    need = repetitions_to_decide(k, reps, float(p["delta"]))
+    return Measurement(value=k / reps, lower=lo, upper=hi, confidence=CONFIDENCE,
+                       to_decide=None if need is None else f"about {need} repetitions at the observed rate", details={
         "grammar": repr(g), "level": level, "form": p["form"], "N": n, "repetitions": reps,
         "eps_p": float(eps_p), "eps_q_median": float(np.median(eps_q(n_mu))),
         "fail_rate_p": float(fail_p.mean()), "fail_rate_q": float(fail_q.mean()),

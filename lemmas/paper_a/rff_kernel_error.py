@@ -41,12 +41,11 @@ from scipy import special
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.features import rff
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, rate_limits, repetitions_to_decide
 
 STATEMENT = (r"\Pr\Big[\sup_{\|h\|,\|h'\|\le1}\big|\langle\Phi_{\sigma,M}(h),\Phi_{\sigma,M}(h')\rangle"
              r"-\psi_\sigma(h,h')\big|\ge\varepsilon_{RF}\Big]\le2^8\frac{d_h}{\sigma^2\varepsilon_{RF}^2}"
              r"\exp\Big(-\frac{M\varepsilon_{RF}^2}{4(d_h+2)}\Big)")
-CONFIDENCE = 0.99
 
 
 # -- the lemma's bound and width ---------------------------------------------------------------
@@ -162,6 +161,11 @@ def _setup(params: dict):
     return x, description, d_h, sigma_sq, eps, M_bound, M_used
 
 
+def _to_decide(k: int, R: int, case: Case) -> str | None:
+    need = repetitions_to_decide(k, R, float(bound(case)))
+    return None if need is None else f"about {need} repetitions at the observed rate {k / R:.3g}"
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     x, description, d_h, sigma_sq, eps, M_bound, M_used = _setup(p)
@@ -169,7 +173,7 @@ def empirical(case: Case, device, generator) -> Measurement:
     gen = device_generator(generator, device)
     errs = sup_errors(x, sigma, M_used, p["repetitions"], gen, device)
     k, R = int((errs >= float(eps)).sum()), len(errs)
-    lo, hi = clopper_pearson(k, R, CONFIDENCE)
+    lo, hi = rate_limits(k, R)
     rate = Fraction(k, R)
     radius = float(x.norm(dim=1).max())
     q = float(np.quantile(errs, 1 - p["delta"]))
@@ -177,7 +181,7 @@ def empirical(case: Case, device, generator) -> Measurement:
         "points": description, "d_h": d_h, "n_points": len(x), "max_norm": radius,
         "sigma_sq": str(sigma_sq), "eps_RF": str(eps), "delta": p["delta"],
         "M_lemma": M_bound, "M_used": M_used, "repetitions": R, "failures": k,
-        "clopper_pearson_99": [lo, hi],
+        "one_sided_limits_99": [lo, hi],
         "bound": float(lemma12_bound(d_h, sigma_sq, eps, M_bound)),
         "bound_rescaled_to_radius": float(max(1.0, radius) ** 2 * lemma12_bound(d_h, sigma_sq, eps, M_bound)),
         "sup_error_mean": float(errs.mean()), "sup_error_max": float(errs.max()),
@@ -188,7 +192,7 @@ def empirical(case: Case, device, generator) -> Measurement:
     if p.get("sweep"):
         details["sweep"] = width_sweep(x, sigma, p["sweep"], p["sweep_repetitions"], gen, device, d_h,
                                        p["delta"])
-    return Measurement(value=rate, uncertainty=max(hi - float(rate), float(rate) - lo), confidence=CONFIDENCE,
+    return Measurement(value=rate, lower=lo, upper=hi, confidence=CONFIDENCE, to_decide=_to_decide(k, R, case),
                        details=details)
 
 

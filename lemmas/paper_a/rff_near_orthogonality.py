@@ -64,13 +64,12 @@ from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.features import rff
 from verify.rhm import assumptions
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, rate_limits, repetitions_to_decide
 
 STATEMENT = (r"\sigma^2\le\tfrac{2\tilde\rho^2}{\log(2/\varepsilon_O)},\ M\gtrsim\tfrac{sd_e}{\varepsilon_O^2\wedge"
              r"\varepsilon_S^4}\log(\cdots),\ \tilde\varepsilon_S\le\tfrac{\varepsilon_S\sigma}{\sqrt s}\ \Rightarrow\ "
              r"|\langle\Phi(h_\mu),\Phi(h_{\mu'})\rangle|\le\varepsilon_O,\ \|\Phi(h_\mu)-\Phi(h'_\mu)\|\le"
              r"\varepsilon_S\ \ \forall\mu\ne\mu'\in P_l\ \text{w.p.}\ge1-\delta_P")
-CONFIDENCE = 0.99
 UNIT_NORM_TOLERANCE = 1e-12  # float64: |‖Φ(h)‖² - 1| is rounding only
 SIGMA_RULES = ("corrected", "as_printed")
 
@@ -210,6 +209,11 @@ def device_generator(generator: torch.Generator, device) -> torch.Generator:
     return torch.Generator(device=device).manual_seed(seed)
 
 
+def _to_decide(k: int, R: int, case: Case) -> str | None:
+    need = repetitions_to_decide(k, R, float(bound(case)))
+    return None if need is None else f"about {need} repetitions at the observed rate {k / R:.3g}"
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     g = grammar_of(p)
@@ -245,11 +249,11 @@ def empirical(case: Case, device, generator) -> Measurement:
                         "M_smallest_orth_only": m_orth, "C_M_empirical_orth_only": m_orth / expr})
         rows.append(row)
     k = int(fails.sum())
-    lo, hi = clopper_pearson(k, R, CONFIDENCE)
+    lo, hi = rate_limits(k, R)
     rate = Fraction(k, R)
-    return Measurement(value=rate, uncertainty=max(hi - float(rate), float(rate) - lo), confidence=CONFIDENCE,
+    return Measurement(value=rate, lower=lo, upper=hi, confidence=CONFIDENCE, to_decide=_to_decide(k, R, case),
                        details={"grammar": repr(g), "levels": rows, "repetitions": R, "failures": k,
-                                "clopper_pearson_99": [lo, hi], "sigma_rule": p.get("sigma_rule", "corrected"),
+                                "one_sided_limits_99": [lo, hi], "sigma_rule": p.get("sigma_rule", "corrected"),
                                 "width_constant": p["width_constant"]})
 
 

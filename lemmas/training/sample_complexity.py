@@ -61,7 +61,9 @@ def empirical(case: Case, device, generator) -> Measurement:
     if censored:  # Theorem 7 says P* is finite; over the budget the check cannot confirm it
         used = res["points"][0]["learners"]["layerwise_ridge"]["budget"]
         return Measurement(value=math.inf, details={**details, "reason": f"no P* <= {used} at (m, L) = {censored}"})
-    return Measurement(value=fit["slope"], uncertainty=fit["half_width"], confidence=fit["confidence"],
+    # a two-sided interval at 1 - 2a is a pair of one-sided limits at 1 - a each
+    return Measurement(value=fit["slope"], lower=fit["ci"][0], upper=fit["ci"][1],
+                       confidence=0.5 + fit["confidence"] / 2,
                        details={**details, "exponent": fit["slope"], "ci95": fit["ci"], "intercept": fit["intercept"]})
 
 

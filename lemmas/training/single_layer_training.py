@@ -35,7 +35,7 @@ from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.learners.layerwise_ridge import LayerwiseRidge, LevelParams, practical_parameters
 from verify.rhm import assumptions, exact
-from verify.harness.stats import clopper_pearson
+from verify.harness.stats import CONFIDENCE, rate_limits, repetitions_to_decide
 
 STATEMENT = (r"N\ge8(\kappa\vee\varepsilon_*^{-2})\log\tfrac{4|P_l|}{\delta_P},\ T\ge|P_l|\log\tfrac{100|P_l|\kappa\sqrt{d_y}}"
              r"{\varepsilon_*}\Rightarrow\Pr\Big[\forall\mu,x_\mu:\ \Big\|\tfrac{W_{N,T}x_\mu}{\langle\mathbf 1,W_{N,T}x_\mu\rangle}"
@@ -133,11 +133,12 @@ def empirical(case: Case, device, generator) -> Measurement:
     else:
         errs, below = learner_errors(g, level, n, law, reps, p, generator)
     fails = int((errs > p["eps_star"]).sum())
-    lo, hi = clopper_pearson(fails, reps, 0.95)
+    lo, hi = rate_limits(fails, reps)
     rate = fails / reps
+    need = repetitions_to_decide(fails, reps, p["delta"])
     details = {"grammar": repr(g), "level": level, "kappa": kappa, "num_patches": P, "N": n, "N_rule": p["N_rule"],
                "eps_star": p["eps_star"], "repetitions": reps, "max_error_median": float(np.median(errs)),
-               "max_error_max": float(errs.max()), "clopper_pearson_95": [lo, hi],
+               "max_error_max": float(errs.max()), "one_sided_limits_99": [lo, hi],
                "N_statement": sample_size("statement", kappa, P, p["eps_star"], p["delta"], g.num_features, g.num_synonyms),
                "N_proof": sample_size("proof", kappa, P, p["eps_star"], p["delta"], g.num_features, g.num_synonyms),
                "N_per_patch": sample_size("per_patch", kappa, P, p["eps_star"], p["delta"], g.num_features, g.num_synonyms)}
@@ -148,7 +149,8 @@ def empirical(case: Case, device, generator) -> Measurement:
             V, m, s = g.num_features, g.num_synonyms, g.tuple_size
             details["eq10_required_eps_below"] = rho_next / math.sqrt(
                 2000 * V**2 * m**2 * s * math.log(V * m * kappa / p["eps_star"]))
-    return Measurement(value=rate, uncertainty=max(hi - rate, rate - lo), confidence=0.95, details=details)
+    return Measurement(value=rate, lower=lo, upper=hi, confidence=CONFIDENCE, details=details,
+                       to_decide=None if need is None else f"about {need} repetitions at the observed rate {rate:.3g}")
 
 
 def bound(case: Case):

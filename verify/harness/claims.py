@@ -10,6 +10,22 @@ Every case states what it expects: ``role="check"`` cases must hold; ``role="neg
 cases are built so that the assumption or bound fails, and the check must then report failure;
 ``role="as_printed"`` cases test a statement as the paper prints it where the digest or a
 measurement shows it to be off, and record which way it goes (``expect`` says which, with a reason).
+
+**The verdict** is decided at the package's confidence (:data:`verify.harness.stats.CONFIDENCE`,
+99 %, one-sided, per case) by :func:`decide`, the one path every case -- check, negative control
+or as printed -- goes through:
+
+- exact measurements (``Fraction``, integers, sympy numbers, or float64 by an exact algorithm with
+  no interval) are compared with the bound exactly: *holds* or *fails*;
+- a measurement with one-sided confidence limits ``lower``/``upper`` *holds* when the limit on the
+  far side is within the bound (``upper <= bound`` for ``<=``), *fails* when the limit on the near
+  side is beyond it (``lower > bound``), and is otherwise **inconclusive**, which is never a pass;
+- a measurement of one seeded draw with no sampling interval is compared on its value, and the
+  verdict says so (``basis="seeded draw"``);
+- a NaN anywhere is inconclusive.
+
+The **slack** is bound ÷ measured (``<=``) or measured ÷ bound (``>=``): above 1 the bound is met
+with room, below 1 it is violated.
 """
 from __future__ import annotations
 
@@ -23,10 +39,13 @@ from typing import Any, Callable, Mapping
 import sympy
 import torch
 
+from .stats import CONFIDENCE
+
 RELATIONS = ("<=", ">=")
 SCALES = ("small", "large")
 METHODS = ("exact", "empirical")
 ROLES = ("check", "negative_control", "as_printed")
+STATUSES = ("holds", "fails", "inconclusive")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,13 +90,31 @@ class Case:
 
 @dataclasses.dataclass(frozen=True)
 class Measurement:
-    """What ``exact``/``empirical`` return: the value compared with the bound, optionally exact
-    (``Fraction`` or sympy number), its uncertainty (half-width at ``confidence``), and tables or
-    series for the book in ``details`` (JSON-serializable)."""
+    r"""What ``exact``/``empirical`` return.
+
+    ``value``: the quantity compared with the bound (``Fraction`` or sympy number when exact).
+    ``lower``/``upper``: one-sided confidence limits of the quantity, each at ``confidence`` on its
+    own side (the verdict uses the one the relation needs; give both so that failure can be decided
+    too); ``None`` for an exact value, or for one seeded draw with no sampling interval.
+    ``to_decide``: when the limits straddle the bound, what would decide it (e.g. "≥ 459
+    repetitions at the observed rate"). ``details``: tables or series for the book (JSON-serializable).
+    """
     value: Any
-    uncertainty: float | None = None
+    lower: float | None = None
+    upper: float | None = None
     confidence: float | None = None
+    to_decide: str | None = None
     details: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        has_limits = self.lower is not None or self.upper is not None
+        if has_limits and self.confidence is None:
+            raise ValueError("Measurement: confidence limits need their `confidence` "
+                             f"(the package's is {CONFIDENCE})")
+        if self.confidence is not None and not 0 < self.confidence < 1:
+            raise ValueError(f"Measurement.confidence must be in (0, 1); got {self.confidence}")
+        if self.lower is not None and self.upper is not None and float(self.lower) > float(self.upper):
+            raise ValueError(f"Measurement: lower limit {self.lower} exceeds upper limit {self.upper}")
 
 
 def _is_exact(x) -> bool:
@@ -110,6 +147,45 @@ def compare(measured, bound, relation: str) -> bool:
     return a <= b if relation == "<=" else a >= b
 
 
+def decide(measurement: Measurement, bound, relation: str, method: str = "exact") -> tuple[str, str]:
+    """The verdict of ``measurement`` against ``bound``: ``(status, basis)`` with status in
+    :data:`STATUSES` and basis ``"exact"``, ``"confidence"`` or ``"seeded draw"`` (module docstring)."""
+    if relation not in RELATIONS:
+        raise ValueError(f"relation must be one of {RELATIONS}; got {relation!r}")
+    m = measurement
+    try:
+        if any(math.isnan(float(x)) for x in (m.value, bound, m.lower, m.upper) if x is not None):
+            return "inconclusive", "nan"
+    except TypeError:
+        pass
+    if m.lower is None and m.upper is None:
+        basis = "exact" if method == "exact" else "seeded draw"
+        return ("holds" if compare(m.value, bound, relation) else "fails"), basis
+    lo = m.lower if m.lower is not None else -math.inf
+    hi = m.upper if m.upper is not None else math.inf
+    if relation == "<=":
+        if compare(hi, bound, "<="):
+            return "holds", "confidence"
+        if not compare(lo, bound, "<="):
+            return "fails", "confidence"
+    else:
+        if compare(lo, bound, ">="):
+            return "holds", "confidence"
+        if not compare(hi, bound, ">="):
+            return "fails", "confidence"
+    return "inconclusive", "confidence"
+
+
+def slack(measured: float, bound: float, relation: str) -> float:
+    """bound ÷ measured for ``<=``, measured ÷ bound for ``>=`` (> 1: met with room; inf when the
+    denominator is 0 and the numerator positive; NaN when undefined)."""
+    num, den = (bound, measured) if relation == "<=" else (measured, bound)
+    num, den = float(num), float(den)
+    if den == 0:
+        return math.inf if num > 0 else (math.nan if num == 0 else -math.inf)
+    return num / den
+
+
 def _exact_str(x) -> str | None:
     if isinstance(x, Fraction):
         return str(x)
@@ -120,8 +196,8 @@ def _exact_str(x) -> str | None:
 
 @dataclasses.dataclass(frozen=True)
 class Verdict:
-    """One claim on one case: measured value, bound, margin, holds/fails, uncertainty, provenance-free
-    (``verify.results`` adds provenance when it writes the record)."""
+    """One claim on one case: measured value and its one-sided limits, bound, status at the stated
+    confidence, slack; provenance-free (``verify.harness.results`` adds provenance to the record)."""
     claim: str
     case: str
     scale: str
@@ -131,11 +207,14 @@ class Verdict:
     relation: str
     measured: float
     bound: float
-    holds: bool
+    status: str
+    basis: str
+    lower: float | None
+    upper: float | None
+    confidence: float | None
+    to_decide: str | None
     measured_exact: str | None
     bound_exact: str | None
-    uncertainty: float | None
-    confidence: float | None
     params: Mapping[str, Any]
     seed: int
     device: str
@@ -143,24 +222,45 @@ class Verdict:
     details: Mapping[str, Any]
 
     @property
+    def holds(self) -> bool:
+        return self.status == "holds"
+
+    @property
     def margin(self) -> float:
         """How far inside the bound the measured value lies (negative: the bound is violated)."""
         return self.bound - self.measured if self.relation == "<=" else self.measured - self.bound
 
     @property
+    def slack(self) -> float:
+        """bound ÷ measured (``<=``) or measured ÷ bound (``>=``)."""
+        return slack(self.measured, self.bound, self.relation)
+
+    @property
     def as_expected(self) -> bool:
-        return self.holds == self.expect
+        """Checks must hold, negative controls must fail; inconclusive is never as expected."""
+        return self.status == ("holds" if self.expect else "fails")
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["margin"] = self.margin
+        out["slack"] = self.slack
+        out["holds"] = self.holds
         return out
 
+    def interval_str(self) -> str:
+        """The one-sided limits with their confidence, or the basis of a limit-free verdict."""
+        if self.lower is None and self.upper is None:
+            return {"exact": "exact", "seeded draw": "one seeded draw, no interval"}.get(self.basis, self.basis)
+        lo = "-inf" if self.lower is None else f"{self.lower:.4g}"
+        hi = "inf" if self.upper is None else f"{self.upper:.4g}"
+        return f"[{lo}, {hi}] one-sided {self.confidence:.0%} each"
+
     def line(self) -> str:
-        unc = f" ± {self.uncertainty:.3g} ({self.confidence:.0%})" if self.uncertainty is not None else ""
-        return (f"{self.claim}[{self.case}] measured {self.measured:.6g}{unc} {self.relation} bound "
-                f"{self.bound:.6g}: {'holds' if self.holds else 'FAILS'} "
-                f"(expected {'holds' if self.expect else 'fails'}, {self.role})")
+        word = {"holds": "holds", "fails": "FAILS", "inconclusive": "INCONCLUSIVE"}[self.status]
+        decide = f"; to decide: {self.to_decide}" if self.status == "inconclusive" and self.to_decide else ""
+        return (f"{self.claim}[{self.case}] measured {self.measured:.6g} ({self.interval_str()}) "
+                f"{self.relation} bound {self.bound:.6g}, slack {self.slack:.3g}: {word}"
+                f" (expected {'holds' if self.expect else 'fails'}, {self.role}){decide}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +301,12 @@ class Claim:
     def cases_at(self, scale: str | None = None) -> list[Case]:
         return [c for c in self.cases if scale in (None, "all") or c.scale == scale]
 
+    def family_confidence(self, scale: str | None = None, confidence: float = CONFIDENCE) -> float:
+        """Union bound: every empirical case of the claim (at ``scale``) is decided right with at
+        least this probability when each is decided at ``confidence``."""
+        k = sum(c.method == "empirical" for c in self.cases_at(scale))
+        return max(0.0, 1 - k * (1 - confidence))
+
     def evaluate(self, case: Case | str, device: torch.device | str = "cpu") -> Verdict:
         """Compute bound and measurement for ``case`` on ``device``; return the :class:`Verdict`."""
         case = self.case(case) if isinstance(case, str) else case
@@ -215,13 +321,21 @@ class Claim:
             gen = torch.Generator(device="cpu").manual_seed(case.seed)
             m = self.empirical(run_case, device, gen)
         seconds = time.perf_counter() - t0
-        holds = compare(m.value, bound, self.relation)
+        if not isinstance(m, Measurement):
+            raise TypeError(f"claim {self.name!r}, case {case.name!r}: {case.method} returned "
+                            f"{type(m).__name__}, not a Measurement")
+        status, basis = decide(m, bound, self.relation, case.method)
+        to_decide = m.to_decide
+        if status == "inconclusive" and not to_decide:
+            to_decide = "more samples (the method gives no estimate of how many)"
         return Verdict(
             claim=self.name, case=case.name, scale=case.scale, method=case.method, role=case.role,
             expect=bool(case.expect), relation=self.relation, measured=float(m.value), bound=float(bound),
-            holds=bool(holds), measured_exact=_exact_str(m.value), bound_exact=_exact_str(bound),
-            uncertainty=m.uncertainty, confidence=m.confidence, params=params, seed=case.seed,
-            device=device_name(device), seconds=seconds, details=dict(m.details))
+            status=status, basis=basis, lower=None if m.lower is None else float(m.lower),
+            upper=None if m.upper is None else float(m.upper), confidence=m.confidence,
+            to_decide=to_decide if status == "inconclusive" else None,
+            measured_exact=_exact_str(m.value), bound_exact=_exact_str(bound),
+            params=params, seed=case.seed, device=device_name(device), seconds=seconds, details=dict(m.details))
 
 
 def device_name(device: torch.device | str) -> str:

@@ -1,19 +1,118 @@
-"""Small statistical helpers with stated confidence levels."""
+r"""Confidence statements, one package-wide convention.
+
+Every empirical check is decided at :data:`CONFIDENCE` (99 %), **one-sided, per case**: a measured
+quantity compared with an upper bound (relation ``<=``) holds when its one-sided *upper* confidence
+limit is within the bound, fails when its one-sided *lower* limit is beyond it, and is otherwise
+inconclusive (:mod:`verify.harness.claims`). A claim with :math:`k` cases decided at a confidence is
+right on all of them with probability at least :math:`1-k(1-\text{CONFIDENCE})` (union bound); its
+page states that family-wise level.
+
+Rates use the exact Clopper--Pearson limits (``scipy.stats.binomtest``); quantiles use the
+distribution-free order-statistic limits (``scipy.stats.quantile_test``); means use Student's t.
+"""
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from scipy import stats
 
+CONFIDENCE = 0.99
+"""The package-wide confidence of a verdict: one-sided, per case."""
 
-def clopper_pearson(k: int, n: int, confidence: float = 0.99) -> tuple[float, float]:
-    """Exact two-sided Clopper-Pearson interval for a binomial proportion ``k/n``."""
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0; got k={k}, n={n}")
+
+def _check_confidence(confidence: float) -> None:
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}")
-    alpha = 1 - confidence
-    lo = 0.0 if k == 0 else stats.beta.ppf(alpha / 2, k, n - k + 1)
-    hi = 1.0 if k == n else stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
-    return float(lo), float(hi)
+
+
+def _check_counts(k: int, n: int) -> None:
+    if n <= 0 or not 0 <= k <= n:
+        raise ValueError(f"need 0 <= k <= n and n > 0; got k={k}, n={n}")
+
+
+def rate_limits(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """One-sided exact Clopper--Pearson limits of a binomial rate ``k/n``: ``(lower, upper)``, each
+    at ``confidence`` on its own side (``P[p >= lower] >= confidence``, ``P[p <= upper] >= confidence``)."""
+    _check_counts(k, n)
+    _check_confidence(confidence)
+    upper = stats.binomtest(k, n, alternative="less").proportion_ci(confidence_level=confidence).high
+    lower = stats.binomtest(k, n, alternative="greater").proportion_ci(confidence_level=confidence).low
+    return float(lower), float(upper)
+
+
+def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """Two-sided exact Clopper--Pearson interval of ``k/n`` at ``confidence`` (for tables; verdicts
+    use the one-sided :func:`rate_limits`)."""
+    _check_counts(k, n)
+    _check_confidence(confidence)
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+def repetitions_to_decide(k: int, n: int, bound: float, confidence: float = CONFIDENCE,
+                          max_n: int = 10**9) -> int | None:
+    """How many repetitions would decide a rate against ``bound`` if the observed rate ``k/n`` held:
+    the smallest ``n'`` at which the one-sided limit on the side of the observed rate clears the bound
+    (``None`` when the observed rate equals the bound, or beyond ``max_n``)."""
+    _check_counts(k, n)
+    rate = k / n
+    if rate == bound:
+        return None
+
+    def decided(n2: int) -> bool:
+        k2 = min(n2, max(0, round(rate * n2)))
+        lo, hi = rate_limits(k2, n2, confidence)
+        return hi <= bound if rate < bound else lo > bound
+
+    hi = n
+    while not decided(hi):
+        if hi >= max_n:
+            return None
+        hi = min(max_n, 2 * hi)
+    lo = max(1, hi // 2)
+    while lo < hi:  # smallest decided n' in (hi/2, hi]
+        mid = (lo + hi) // 2
+        if decided(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi
+
+
+def quantile_limits(samples, q: float, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    r"""One-sided distribution-free limits of the ``q``-quantile :math:`\xi_q` of the law the i.i.d.
+    ``samples`` were drawn from: ``(lower, upper)``, each at ``confidence``.
+
+    Order statistics: :math:`P[\xi_q\le X_{(r)}]\ge P[\mathrm{Bin}(n,q)\le r-1]`, so the upper limit
+    is :math:`X_{(r)}` for the smallest such :math:`r` with that probability :math:`\ge` ``confidence``
+    (``inf`` if none), and symmetrically for the lower limit (``-inf`` if none). The same limits as
+    ``scipy.stats.quantile_test(...).confidence_interval`` (tested), but ``samples`` may hold ``±inf``
+    (a constant that is infinite for some draws)."""
+    x = np.sort(np.asarray(samples, dtype=float).ravel())
+    if x.size == 0 or np.isnan(x).any():
+        raise ValueError("samples must be a non-empty array without NaN")
+    if not 0 < q < 1:
+        raise ValueError(f"q must be in (0, 1); got {q}")
+    _check_confidence(confidence)
+    n = x.size
+    r = np.arange(1, n + 1)
+    up_ok = stats.binom.cdf(r - 1, n, q) >= confidence        # P[xi_q <= X_(r)] >= confidence
+    lo_ok = stats.binom.sf(r - 1, n, q) >= confidence         # P[X_(r) <= xi_q] >= confidence
+    upper = float(x[np.argmax(up_ok)]) if up_ok.any() else math.inf
+    lower = float(x[np.nonzero(lo_ok)[0][-1]]) if lo_ok.any() else -math.inf
+    return lower, upper
+
+
+def mean_limits(samples, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """One-sided Student-t limits of a mean: ``(lower, upper)``, each at ``confidence``."""
+    x = np.asarray(samples, dtype=float).ravel()
+    if x.size < 2 or not np.all(np.isfinite(x)):
+        raise ValueError("samples must hold at least 2 finite numbers")
+    _check_confidence(confidence)
+    m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+    t = float(stats.t.ppf(confidence, x.size - 1))
+    return m - t * se, m + t * se
 
 
 def chi2_pvalue(statistic: float, dof: int) -> float:

@@ -1,0 +1,44 @@
+"""Every claim can fail: for every claim, at least one realistic library bug, injected with
+``monkeypatch`` into the function the claim measures, makes a ``check`` case of it fail or go
+inconclusive (the bugs are listed per chapter in ``tests/catch_bugs/``)."""
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from verify.harness.discovery import load_claims
+
+ROOT = Path(__file__).resolve().parents[1]
+CLAIMS = load_claims(ROOT / "lemmas")
+CHAPTERS = ("paper_a", "training", "appendix_b", "paper_b")
+
+
+def _bugs():
+    out = []
+    for chapter in CHAPTERS:
+        try:
+            mod = importlib.import_module(f"catch_bugs.{chapter}")
+        except ModuleNotFoundError:
+            mod = importlib.import_module(f"tests.catch_bugs.{chapter}")
+        out += list(mod.BUGS)
+    return out
+
+
+BUGS = _bugs()
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[b.id for b in BUGS])
+def test_injected_bug_moves_the_claim(bug, monkeypatch):
+    claim = CLAIMS[bug.claim]
+    case = claim.case(bug.case)
+    assert case.role == "check" and case.scale == "small", "a bug is caught by a small check case"
+    bug.inject(monkeypatch)
+    v = claim.evaluate(case, "cpu")
+    assert v.status in ("fails", "inconclusive"), f"the bug '{bug.description}' went unnoticed: {v.line()}"
+
+
+def test_every_claim_has_an_injected_bug():
+    missing = sorted(set(CLAIMS) - {b.claim for b in BUGS})
+    assert not missing, f"claims no injected bug moves: {missing}"
