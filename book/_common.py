@@ -8,6 +8,7 @@ from IPython.display import Markdown, display
 from verify.harness.discovery import find_repo_dir, load_claims
 from verify.harness.report import records_table, verdict_table
 from verify.harness.results import load_records
+from verify.harness.stats import CONFIDENCE
 
 try:  # figures inline in the page, whatever MPLBACKEND says
     get_ipython().run_line_magic("matplotlib", "inline")  # noqa: F821
@@ -25,11 +26,22 @@ def lemma(name):
     return sys.modules[f"lemmas.{name}"]
 
 
+def confidence_note(claim_name, scale="small"):
+    """The page's statement of the confidence convention and the claim's family-wise level."""
+    claim = CLAIMS[claim_name]
+    k = sum(c.method == "empirical" for c in claim.cases_at(scale))
+    fam = claim.family_confidence(scale)
+    return (f"Verdicts at {CONFIDENCE:.0%} one-sided confidence per case (exact cases exactly); "
+            f"*inconclusive* is never a pass. With {k} sampled case{'s' if k != 1 else ''} at this scale, "
+            f"all are decided right together with probability at least {fam:.0%} (union bound). "
+            "Slack = bound ÷ measured (≤ bounds) or measured ÷ bound (≥ bounds).")
+
+
 def show_small(claim_name):
     """Evaluate every small case of a claim now (CPU) and show the verdict table."""
     claim = CLAIMS[claim_name]
     verdicts = [claim.evaluate(c, "cpu") for c in claim.cases_at("small")]
-    display(Markdown(verdict_table(verdicts)))
+    display(Markdown(verdict_table(verdicts) + "\n\n" + confidence_note(claim_name)))
     return {v.case: v for v in verdicts}
 
 
