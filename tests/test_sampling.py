@@ -92,3 +92,27 @@ def test_cuda_matches_cpu_with_same_generator():
     a = rhm.sample(g, 5000, torch.Generator().manual_seed(3), device="cpu")
     b = rhm.sample(g, 5000, torch.Generator().manual_seed(3), device="cuda")
     assert torch.equal(a[0], b[0].cpu()) and torch.equal(a[1], b[1].cpu())
+
+
+@pytest.mark.parametrize("sampler", ["authors", "appendix_b"])
+@pytest.mark.parametrize("shape", [(2, 2, 2, 2, 3), (3, 3, 2, 2, 2), (2, 2, 2, 3, 2)])
+def test_expand_matches_the_independent_enumerator(sampler, shape):
+    """`expand` (vectorized choice indexing) against the enumerator, which builds subtrees from the
+    rules by Cartesian products and shares no code with it: same inputs for the same choices, and
+    every derivation appears once."""
+    V, n_c, m, s, L = shape
+    g = rhm.sample_grammar(V, n_c, m, s, L, seed=3, sampler=sampler)
+    d = rhm.enumerate_derivations(g)
+    assert torch.equal(rhm.expand(g, d.labels, d.choices), d.x)
+    assert len(d.labels) == rhm.num_derivations(g)
+    full = torch.cat([d.labels[:, None]] + list(d.choices), 1)
+    assert len(torch.unique(full, dim=0)) == len(full)  # every derivation exactly once
+
+
+def test_enumerator_catches_a_wrong_expand(monkeypatch):
+    """The cross-check can fail: an `expand` that swaps the two children of every node disagrees."""
+    g = rhm.sample_grammar(2, 2, 2, 2, 3, seed=0, sampler="appendix_b")
+    d = rhm.enumerate_derivations(g)
+    x = rhm.expand(g, d.labels, d.choices)
+    flipped = x.reshape(len(x), -1, 2).flip(-1).reshape(len(x), -1)
+    assert not torch.equal(flipped, d.x)

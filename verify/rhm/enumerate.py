@@ -2,8 +2,10 @@ r"""Brute force: every derivation of a tiny RHM, each with its exact probability
 
 A derivation picks a label and one rule at each of the :math:`(s^L-1)/(s-1)` internal nodes of the
 tree; all :math:`n_c\,m^{(s^L-1)/(s-1)}` derivations are equally likely. This is the independent
-reference that the exact algebra of :mod:`verify.rhm.exact` is tested against (it shares no code
-with it), and the exact small case of the clean-signal claim.
+reference that the exact algebra of :mod:`verify.rhm.exact` and the vectorized sampler of
+:mod:`verify.rhm.sampling` are tested against, so it shares no code with either: it reads the
+production rules of the grammar directly and builds every subtree recursively, from the leaves up,
+as the Cartesian product of its children's subtrees (no choice indexing, no ``expand``).
 """
 from __future__ import annotations
 
@@ -14,7 +16,6 @@ import numpy as np
 import torch
 
 from .grammar import Grammar
-from .sampling import expand
 
 MAX_DERIVATIONS = 2_000_000
 
@@ -26,12 +27,39 @@ def num_derivations(grammar: Grammar) -> int:
 
 @dataclasses.dataclass(frozen=True)
 class Derivations:
-    """All derivations: ``labels`` ``[D]``, ``choices[l]`` ``[D, s**l]``, inputs ``x`` ``[D, s**L]``;
-    each has probability ``probability`` (a Fraction)."""
+    """All derivations: ``labels`` ``[D]``, ``choices[l]`` ``[D, s**l]`` (the rule used at each node of
+    depth ``l``, left to right), inputs ``x`` ``[D, s**L]``; each has probability ``probability``."""
     labels: torch.Tensor
     choices: list
     x: torch.Tensor
     probability: Fraction
+
+
+def _subtrees(rules, depth: int, symbol: int, memo: dict) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Every derivation of the subtree whose root ``symbol`` sits at ``depth``: its leaves
+    ``[n, s**(L-depth)]`` and its rule choices ``[n, s**j]`` for the nodes at relative depth ``j``."""
+    key = (depth, symbol)
+    if key in memo:
+        return memo[key]
+    if depth == len(rules):                      # a leaf: the token itself
+        out = (np.array([[symbol]], dtype=np.int64), [])
+        memo[key] = out
+        return out
+    leaves_all, choices_all = [], []
+    for r, children in enumerate(np.asarray(rules[depth][symbol]).tolist()):
+        subs = [_subtrees(rules, depth + 1, int(c), memo) for c in children]
+        counts = [len(leaves) for leaves, _ in subs]
+        # Cartesian product of the children's derivations, first child slowest
+        grid = [g.ravel() for g in np.meshgrid(*[np.arange(c) for c in counts], indexing="ij")]
+        leaves = np.concatenate([subs[i][0][grid[i]] for i in range(len(subs))], axis=1)
+        levels = [np.full((len(grid[0]), 1), r, dtype=np.int64)]
+        for j in range(len(subs[0][1])):
+            levels.append(np.concatenate([subs[i][1][j][grid[i]] for i in range(len(subs))], axis=1))
+        leaves_all.append(leaves)
+        choices_all.append(levels)
+    out = (np.concatenate(leaves_all), [np.concatenate([c[j] for c in choices_all]) for j in range(len(choices_all[0]))])
+    memo[key] = out
+    return out
 
 
 def enumerate_derivations(grammar: Grammar, limit: int = MAX_DERIVATIONS) -> Derivations:
@@ -40,17 +68,16 @@ def enumerate_derivations(grammar: Grammar, limit: int = MAX_DERIVATIONS) -> Der
     if total > limit:
         raise ValueError(f"grammar has {total} derivations, more than limit={limit}: enumeration is "
                          f"only for tiny grammars (reduce num_synonyms, tuple_size or num_layers)")
-    s, L, m = grammar.tuple_size, grammar.num_layers, grammar.num_synonyms
-    code = np.arange(total, dtype=np.int64)
-    labels = code % grammar.num_classes
-    code //= grammar.num_classes
-    choices = []
-    for l in range(L):
-        digits = np.empty((total, s**l), dtype=np.int64)
-        for k in range(s**l):
-            digits[:, k] = code % m
-            code //= m
-        choices.append(torch.from_numpy(digits))
-    labels_t = torch.from_numpy(labels)
-    x = expand(grammar, labels_t, choices)
-    return Derivations(labels=labels_t, choices=choices, x=x, probability=Fraction(1, total))
+    memo: dict = {}
+    labels, xs, choices = [], [], []
+    for label in range(grammar.num_classes):
+        leaves, ch = _subtrees(grammar.rules, 0, label, memo)
+        labels.append(np.full(len(leaves), label, dtype=np.int64))
+        xs.append(leaves)
+        choices.append(ch)
+    x = np.concatenate(xs)
+    if len(x) != total:  # the product structure must account for every derivation exactly once
+        raise AssertionError(f"enumerated {len(x)} derivations, expected {total}")
+    ch = [torch.from_numpy(np.concatenate([c[l] for c in choices])) for l in range(grammar.num_layers)]
+    return Derivations(labels=torch.from_numpy(np.concatenate(labels)), choices=ch, x=torch.from_numpy(x),
+                       probability=Fraction(1, total))
