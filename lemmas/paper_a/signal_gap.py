@@ -11,6 +11,15 @@ per-level gap :math:`(20m)^{-(l-1)/2}` (i.e. :math:`K_\rho \ge \sqrt m\,20^{-(L-
 gap at level :math:`l` (exactly, in rationals and surds, for small grammars; from sampled
 :math:`\hat q` for large ones). It is :math:`\ge 1` exactly when Proposition 19's bound holds at
 every level. The instance's :math:`K_\rho=\min_l\rho_l m^{l/2}` is reported beside it.
+
+**Exact against sampled** (``kind="consistency"``): the label counts of sampled spines, by parent of
+the first level-:math:`l` patch, are tested against the exact :math:`q^{(l)}` of
+``verify.rhm.exact.conditional_q`` by Pearson's goodness-of-fit statistic, pooled over levels
+:math:`l\ge2` and parents; measured is its 99% critical value divided by the statistic (:math:`\ge1`:
+the sampled :math:`\hat q` agrees with the exact :math:`q` at 99%; a false alarm has probability 1%).
+A cell with exact probability 0 that is ever sampled makes the statistic infinite. With the
+case's :math:`N` the statistic's non-centrality under a 1% relative error of :math:`q` is
+:math:`\approx10^{-4}N` per level, far above the critical value's spread: such an error fails.
 """
 from __future__ import annotations
 
@@ -21,6 +30,8 @@ import torch
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
+from verify.harness.stats import CONFIDENCE
+from scipy import stats
 
 STATEMENT = (r"\|q^{(l)}_\mu-q^{(l)}_{\mu'}\| \ge K_\rho m^{-l/2}\ \text{(Assumption 6(b))},\qquad "
              r"\|q^{(l)}_\mu-q^{(l)}_{\mu'}\| \ge (20m)^{-(l-1)/2}\ \text{(Proposition 19)}")
@@ -83,8 +94,46 @@ def empirical_q(grammar: rhm.Grammar, level: int, n: int, generator, device, bat
     return counts.reshape(V_prev, grammar.num_classes).cpu().numpy()
 
 
+def gof_statistic(counts: np.ndarray, probs: np.ndarray) -> tuple[float, int]:
+    r"""Pearson's goodness of fit of ``counts`` [rows, cells] to the row laws ``probs`` (each row's
+    total is conditioned on): :math:`\sum(O-E)^2/E` and its degrees of freedom. A cell with
+    :math:`E=0` adds no degree of freedom; a count there makes the statistic infinite."""
+    stat, dof = 0.0, 0
+    for o, pr in zip(counts.astype(float), probs.astype(float)):
+        n = o.sum()
+        if n == 0:
+            continue
+        e = n * pr
+        if (o[e == 0] > 0).any():
+            return float("inf"), dof
+        pos = e > 0
+        stat += float(((o[pos] - e[pos]) ** 2 / e[pos]).sum())
+        dof += int(pos.sum()) - 1
+    return stat, dof
+
+
+def consistency(case: Case, device, generator) -> Measurement:
+    """Sampled label counts against the exact q of every level >= 2 (module docstring)."""
+    p = case.params
+    g = grammar_of(p)
+    stat, dof, rows = 0.0, 0, []
+    for level in range(2, g.num_layers + 1):
+        counts = empirical_q(g, level, p["samples"], generator, device)
+        law = rhm.exact.conditional_q(g, level, "float64")  # looked up here: what is measured
+        st, df = gof_statistic(counts, np.asarray(law.q, dtype=float))
+        rows.append({"level": level, "chi2": st, "dof": df})
+        stat, dof = stat + st, dof + df
+    critical = float(stats.chi2.ppf(CONFIDENCE, dof))
+    value = critical / stat if stat > 0 else float("inf")
+    return Measurement(value=value, details={"grammar": repr(g), "samples": p["samples"], "levels": rows,
+                                             "chi2": stat, "dof": dof, "critical_99": critical,
+                                             "p_value": float(stats.chi2.sf(stat, dof))})
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
+    if p.get("kind") == "consistency":
+        return consistency(case, device, generator)
     g = grammar_of(p)
     m, n, delta = g.num_synonyms, p["samples"], p.get("delta", 0.01)
     rows, ratios, errs = [], [], []
@@ -150,6 +199,19 @@ CLAIM = Claim(
         Case("appendix_b_V6_m3_s3_L4", dict(V=6, n_c=6, m=3, s=3, L=4, grammar_seed=3, sampler="appendix_b")),
         Case("degenerate_grammar", {"grammar": "degenerate"}, role="negative_control",
              note="two non-synonym level-1 symbols with identical q^(2): the gap is 0"),
+        Case("sampled_appendix_b_V8_m4_L3", dict(_SMALL, sampler="appendix_b", samples=3_000_000),
+             method="empirical", seed=14,
+             note="the sampled gap ratio with its simultaneous Hoeffding limits, on the exact case's grammar"),
+        Case("qhat_vs_exact_q_V8_m4_L3", dict(_SMALL, sampler="appendix_b", kind="consistency",
+                                               samples=2_000_000),
+             method="empirical", seed=15,
+             note="exact against sampled: q-hat agrees with conditional_q at 99% (a 1% error of q fails)"),
+        Case("qhat_vs_exact_q_authors_V8_m4_L3", dict(_SMALL, sampler="authors", kind="consistency",
+                                                       samples=2_000_000),
+             method="empirical", seed=16, note="the same for the authors' sampler (non-uniform p)"),
+        Case("sampled_degenerate_small", {"grammar": "degenerate", "samples": 200_000},
+             method="empirical", seed=17, role="negative_control",
+             note="sampled q-hat of the degenerate grammar: the gap's upper limit is far below the bound"),
         Case("sampled_appendix_b_V64_m8_L6", dict(V=64, n_c=64, m=8, s=2, L=6, grammar_seed=0,
                                                    sampler="appendix_b", samples=100_000_000),
              scale="large", method="empirical", seed=11, cpu_params={"samples": 10_000_000}),
