@@ -17,6 +17,9 @@ variation distance between it and the product form, over levels and patches (bou
 :math:`\zeta\perp w\mid\mu` with :math:`w` the first level-:math:`(l+1)` patch; measured is the
 statistic in units of its :math:`1-\alpha/(L-2)` quantile (Bonferroni over levels), which must stay
 :math:`\le1`: a false alarm has probability at most :math:`\alpha=10^{-3}`.
+**Exact against sampled** (``kind="consistency"``): the sampled counts of
+:math:`(\mu,\zeta,w)` are tested against their exact law from the enumerated derivations by Pearson's
+goodness of fit (pooled over levels); measured is the statistic over its 99% critical value.
 **Negative control:** a derivation in which the rule chosen at the first token of the first
 level-:math:`l` patch is :math:`\zeta \bmod m` (the label leaks into that subtree).
 """
@@ -113,8 +116,45 @@ def _pooled_chi2(counts: np.ndarray) -> tuple[float, int]:
     return stat, dof
 
 
+def _keys(g: rhm.Grammar, y, choices, level: int, leak_label: bool):
+    """(mu, zeta, w) of every derivation, flattened: the first level-l patch, the label, and the
+    first level-(l+1) patch."""
+    ch = leak(choices, y, level, g.num_synonyms) if leak_label else choices
+    parsed = rhm.parse(g, rhm.expand(g, y, ch))
+    mu, w = parsed.patch_index[level][:, 0], parsed.patch_index[level + 1][:, 0]
+    return (mu * g.num_classes + parsed.labels) * g.num_patches(level + 1) + w
+
+
+def consistency(case: Case, device, generator) -> Measurement:
+    """Sampled (mu, zeta, w) counts against their exact law from the enumerated derivations."""
+    p = case.params
+    g = grammar_of(p)
+    levels = list(range(2, g.num_layers))
+    d = rhm.enumerate_derivations(g)
+    stat, dof, rows = 0.0, 0, []
+    y, choices = rhm.sample_derivations(g, p["samples"], generator, device)
+    for l in levels:
+        size = g.num_patches(l) * g.num_classes * g.num_patches(l + 1)
+        law = np.zeros(size)
+        np.add.at(law, _keys(g, d.labels, d.choices, l, False).numpy(), float(d.probability))
+        obs = torch.bincount(_keys(g, y, choices, l, False), minlength=size).cpu().numpy().astype(float)
+        e = obs.sum() * law
+        if (obs[e == 0] > 0).any():
+            st, df = float("inf"), 0
+        else:
+            pos = e > 0
+            st, df = float(((obs[pos] - e[pos]) ** 2 / e[pos]).sum()), int(pos.sum()) - 1
+        rows.append({"level": l, "chi2": st, "dof": df})
+        stat, dof = stat + st, dof + df
+    critical = float(stats.chi2.ppf(1 - 0.01, max(dof, 1)))
+    return Measurement(value=stat / critical, details={"grammar": repr(g), "samples": p["samples"], "levels": rows,
+                                                       "chi2": stat, "dof": dof, "critical_99": critical})
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
+    if p.get("kind") == "consistency":
+        return consistency(case, device, generator)
     g = grammar_of(p)
     n, m = p["samples"], g.num_synonyms
     levels = list(range(2, g.num_layers))  # level 1: zeta is a function of mu, nothing to test
@@ -169,6 +209,13 @@ CLAIM = Claim(
         Case("label_leak", dict(_LEAKABLE, leak=True), role="negative_control",
              note="rule at the first token of the first level-l patch = label mod m; under the "
                   "Appendix B sampler q^(2) is not one-hot, so the label varies given the patch"),
+        Case("sampled_appendix_b_V4_m2_L3", dict(_LEAKABLE, samples=200_000), method="empirical", seed=33,
+             note="the chi-square test of the sampled method, at the exact case's size"),
+        Case("sampled_label_leak_small", dict(_LEAKABLE, samples=200_000, leak=True), method="empirical", seed=34,
+             role="negative_control", note="the leaked label makes the chi-square test reject"),
+        Case("sampled_vs_enumerated_V4_m2_L3", dict(_LEAKABLE, samples=200_000, kind="consistency"),
+             method="empirical", seed=35,
+             note="exact against sampled: the sampled (mu, zeta, w) law agrees with the enumerated one at 99%"),
         Case("sampled_V16_m4_L5", dict(V=16, n_c=16, m=4, s=2, L=5, grammar_seed=0, sampler="authors",
                                        samples=10_000_000),
              scale="large", method="empirical", seed=31, cpu_params={"samples": 2_000_000}),

@@ -8,6 +8,12 @@ must reach :math:`1/\kappa` for the :math:`\kappa` the case asks for. Under the 
 every first-token matrix is doubly stochastic, so :math:`p_\mu=1/(mV)` and :math:`\kappa=1`
 (proof of Proposition 19). Under the authors' sampler a token may never start a patch; its
 patches then have :math:`p_\mu=0` and :math:`\kappa=\infty` (measured value 0).
+
+**Sampled:** :math:`\min_{l,\mu}|P_l|\hat p_\mu` from sampled spines, with one-sided exact
+Clopper--Pearson limits (Bonferroni over all patches). **Exact against sampled**
+(``kind="consistency"``): the first-patch counts of every level are tested against the exact
+:math:`p_\mu` of ``verify.rhm.exact.first_patch_law`` by Pearson's goodness of fit, pooled over
+levels; measured is the 99% critical value divided by the statistic (:math:`\ge1`: consistent).
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
 from verify.harness.stats import CONFIDENCE, clopper_pearson, rate_limits
+from scipy import stats
 
 STATEMENT = r"p_\mu=\Pr[\text{first level-}l\text{ patch}=\mu]\ \ge\ (\kappa\,|P_l|)^{-1}\quad\forall l\in[L],\ \mu\in P_l"
 
@@ -58,6 +65,8 @@ def empirical(case: Case, device, generator) -> Measurement:
     r"""Estimate :math:`\min_{l,\mu}|P_l|\hat p_\mu` from sampled spines, with a simultaneous
     Clopper--Pearson interval (Bonferroni over all patches) at 99%."""
     p = case.params
+    if p.get("kind") == "consistency":
+        return consistency(case, device, generator)
     g = grammar_of(p)
     n, conf = p["samples"], CONFIDENCE
     counts = [torch.zeros(g.num_patches(l), dtype=torch.long, device=device) for l in range(1, g.num_layers + 1)]
@@ -81,7 +90,42 @@ def empirical(case: Case, device, generator) -> Measurement:
                        details={"grammar": repr(g), "levels": rows, "samples": n})
 
 
+def first_patch_counts(g: rhm.Grammar, n: int, generator, device) -> list[np.ndarray]:
+    """Counts of the first level-l patch, per level, over ``n`` sampled spines."""
+    counts = [torch.zeros(g.num_patches(l), dtype=torch.long, device=device) for l in range(1, g.num_layers + 1)]
+    for start in range(0, n, 1 << 20):
+        _, first = rhm.sample_spine(g, min(1 << 20, n - start), generator, device)
+        for l in range(g.num_layers):
+            counts[l] += torch.bincount(first[:, l], minlength=counts[l].numel())
+    return [c.cpu().numpy() for c in counts]
+
+
+def consistency(case: Case, device, generator) -> Measurement:
+    r"""Pearson's goodness of fit of the sampled first-patch counts to the exact :math:`p_\mu`,
+    pooled over levels: the 99% critical value over the statistic (a count on a patch with exact
+    :math:`p_\mu=0` makes the statistic infinite)."""
+    p = case.params
+    g = grammar_of(p)
+    stat, dof, rows = 0.0, 0, []
+    for l, c in enumerate(first_patch_counts(g, p["samples"], generator, device), start=1):
+        pr = np.asarray(rhm.exact.first_patch_law(g, l, "float64").p, dtype=float)
+        e = c.sum() * pr
+        if (c[e == 0] > 0).any():
+            st, df = float("inf"), 0
+        else:
+            pos = e > 0
+            st, df = float(((c[pos] - e[pos]) ** 2 / e[pos]).sum()), int(pos.sum()) - 1
+        rows.append({"level": l, "chi2": st, "dof": df})
+        stat, dof = stat + st, dof + df
+    critical = float(stats.chi2.ppf(CONFIDENCE, max(dof, 1)))
+    return Measurement(value=critical / stat if stat > 0 else float("inf"),
+                       details={"grammar": repr(g), "samples": p["samples"], "levels": rows, "chi2": stat,
+                                "dof": dof, "critical_99": critical, "p_value": float(stats.chi2.sf(stat, max(dof, 1)))})
+
+
 def bound(case: Case):
+    if case.params.get("kind") == "consistency":
+        return 1
     return Fraction(1, case.params["kappa"])
 
 
@@ -131,6 +175,16 @@ CLAIM = Claim(
              note="the authors' sampler does not make the first-token law uniform: kappa = 1 fails"),
         Case("never_first_patch", {"grammar": "never_first", "kappa": 1000}, role="negative_control",
              note="a patch with p_mu = 0: kappa = infinity, no finite kappa works"),
+        Case("sampled_appendix_b_V8_m4_L3", dict(V=8, n_c=8, m=4, s=2, L=3, grammar_seed=1,
+                                                  sampler="appendix_b", kappa=2, samples=500_000),
+             method="empirical", seed=23, note="sampled p-hat: min |P_l| p-hat near 1, its lower limit above 1/2"),
+        Case("phat_vs_exact_p_authors_V16_m8_L3", dict(V=16, n_c=16, m=8, s=2, L=3, grammar_seed=0,
+                                                        sampler="authors", kind="consistency", samples=2_000_000),
+             method="empirical", seed=24,
+             note="exact against sampled: p-hat agrees with first_patch_law at 99% (non-uniform p)"),
+        Case("sampled_never_first_small", {"grammar": "never_first", "kappa": 1000, "samples": 100_000},
+             method="empirical", seed=25, role="negative_control",
+             note="a never-first patch is never sampled: the upper limit of min |P_l| p-hat is below 1/1000"),
         Case("sampled_appendix_b_V64_m8_L6", dict(V=64, n_c=64, m=8, s=2, L=6, grammar_seed=0,
                                                    sampler="appendix_b", kappa=2, samples=100_000_000),
              scale="large", method="empirical", seed=21, cpu_params={"samples": 10_000_000},

@@ -39,3 +39,71 @@ BUGS: list[Bug] = [
     Bug("signal_gap", "qhat_vs_exact_q_authors_V8_m4_L3", "conditional_q mixed with 1% uniform at levels >= 2",
         lambda mp: mp.setattr(exact, "conditional_q", _q_mixed_with_uniform)),
 ]
+
+
+# -- non_degeneracy ------------------------------------------------------------------------------
+def _kappa_vocabulary_not_patches(grammar, arithmetic="auto"):
+    """kappa normalised by |V_l| instead of |P_l| = m |V_l| (a missing factor m)."""
+    per_level = [min(exact.p_first_patch(grammar, l, arithmetic)) * grammar.vocabulary_size(l)
+                 for l in range(1, grammar.num_layers + 1)]
+    worst = min(per_level)
+    return (1 / worst if worst else float("inf")), per_level
+
+
+def _transition_matrix_drops_repeats(grammar, level, arithmetic="auto"):
+    """Fancy-index ``+=`` instead of ``np.add.at``: a first token repeated among a symbol's m rules
+    is counted once."""
+    first = grammar.rules[level - 1][:, :, 0]
+    counts = np.zeros((first.shape[0], grammar.num_features), dtype=np.int64)
+    counts[np.arange(first.shape[0])[:, None], first] += 1
+    return exact._counts_to(counts, grammar.num_synonyms, exact._arith(grammar, arithmetic))
+
+
+def _spine_second_token(grammar, n, generator, device=None):
+    """sample_spine following the second token of each patch instead of the first."""
+    device = sampling._device(device, generator)
+    m = grammar.num_synonyms
+    y = torch.randint(grammar.num_classes, (n,), generator=generator, device=generator.device).to(device)
+    sym, idx = y, []
+    for rules in sampling._rules_on(grammar, device):
+        r = torch.randint(m, (n,), generator=generator, device=generator.device).to(device)
+        idx.append(sym * m + r)
+        sym = rules[sym, r, 1]
+    return y, torch.stack(idx, dim=1)
+
+
+# -- clean_signal --------------------------------------------------------------------------------
+_expand = sampling.expand
+
+
+def _expand_siblings_share_rule(grammar, labels, choices):
+    """A broadcast slip: all s children of a node use the rule chosen for the first of them."""
+    s = grammar.tuple_size
+    shared = [c if l == 0 else c[:, ::s].repeat_interleave(s, dim=1) for l, c in enumerate(choices)]
+    return _expand(grammar, labels, shared)
+
+
+def _sample_derivations_label_seeded(grammar, n, generator, device=None):
+    """The deepest level's rule choice at the first position reuses the label's draw (a reused
+    random stream), so the leftmost input tokens depend on the label beyond the patch above them."""
+    y, choices = sampling.sample_derivations(grammar, n, generator, device)
+    choices = [c.clone() for c in choices]
+    choices[-1][:, 0] = y % grammar.num_synonyms
+    return y, choices
+
+
+BUGS += [
+    Bug("non_degeneracy", "appendix_b_kappa1_V8_m4_L3", "kappa normalised by |V_l| instead of |P_l|",
+        lambda mp: mp.setattr(assumptions, "kappa", _kappa_vocabulary_not_patches)),
+    Bug("non_degeneracy", "phat_vs_exact_p_authors_V16_m8_L3", "transition matrix drops repeated first tokens",
+        lambda mp: mp.setattr(exact, "transition_matrix", _transition_matrix_drops_repeats)),
+    Bug("non_degeneracy", "phat_vs_exact_p_authors_V16_m8_L3", "sample_spine follows the second token",
+        lambda mp: mp.setattr(lemma_module("non_degeneracy").rhm, "sample_spine", _spine_second_token)),
+    Bug("signal_gap", "qhat_vs_exact_q_V8_m4_L3", "sample_spine follows the second token",
+        lambda mp: mp.setattr(lemma_module("signal_gap").rhm, "sample_spine", _spine_second_token)),
+    Bug("clean_signal", "appendix_b_V4_m2_L3", "expand: siblings share one rule choice",
+        lambda mp: mp.setattr(lemma_module("clean_signal").rhm, "expand", _expand_siblings_share_rule)),
+    Bug("clean_signal", "sampled_appendix_b_V4_m2_L3", "sample_derivations: first node's rule from the label",
+        lambda mp: mp.setattr(lemma_module("clean_signal").rhm, "sample_derivations",
+                              _sample_derivations_label_seeded)),
+]
