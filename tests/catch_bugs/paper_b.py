@@ -32,3 +32,51 @@ BUGS: list[Bug] = [
     Bug("convex_readout", "stopping_logistic_block1", "gradient of the read-out problem drops the ridge term",
         lambda mp: mp.setattr(lr, "gradient", _gradient_no_reg)),
 ]
+
+import numpy as np  # noqa: E402
+
+import verify.features.random_neurons as rn  # noqa: E402
+
+_random_features, _train_readout = rn.random_features, lr.train_readout
+
+
+def _features_over_q(z, W, b, activation="relu"):
+    """Random features normalised by 1/q instead of 1/sqrt(q)."""
+    return _random_features(z, W, b, activation) / np.sqrt(W.shape[0])
+
+
+def _train_readout_quarter(Phi, Yhat, Y, loss="square", reg=1e-3, eps_opt=1e-4, max_iter=5000, V0=None):
+    """The read-out fitted on every 4th example only (a batching slip drops 3 of every 4 samples)."""
+    return _train_readout(Phi[::4], Yhat[::4], Y[::4], loss, reg, eps_opt, max_iter, V0)
+
+
+def _apply_block_overwrites(self, G, block):
+    """The residual block writes its read-out over the label coordinates instead of adding to them."""
+    W, b, V = block
+    out = G.clone()
+    out[:, self.d:] = self.features(G, W, b) @ V
+    return out
+
+
+def _fresh_run(mp):
+    mp.setattr(lr, "_EXPERIMENTS", {})  # the shared training run is cached: the bug must retrain
+
+
+def _inject(*patches):
+    def inject(mp):
+        _fresh_run(mp)
+        for target, name, value in patches:
+            mp.setattr(target, name, value)
+    return inject
+
+
+BUGS += [
+    Bug("loss_decay", "majority_hierarchy_margin_labels", "random features normalised by 1/q instead of 1/sqrt(q)",
+        _inject((rn, "random_features", _features_over_q))),
+    Bug("loss_decay", "majority_hierarchy_margin_labels", "residual block overwrites the label coordinates",
+        _inject((lr.LayerwiseResNet, "apply_block", _apply_block_overwrites))),
+    Bug("depth_requirement", "majority_hierarchy_r2", "read-out fitted on 1 of every 4 samples",
+        _inject((lr, "train_readout", _train_readout_quarter))),
+    Bug("depth_requirement", "majority_hierarchy_r2", "random features normalised by 1/q instead of 1/sqrt(q)",
+        _inject((rn, "random_features", _features_over_q))),
+]
