@@ -107,3 +107,46 @@ BUGS += [
         lambda mp: mp.setattr(lemma_module("clean_signal").rhm, "sample_derivations",
                               _sample_derivations_label_seeded)),
 ]
+
+
+# -- rff_kernel_error, rff_near_orthogonality ------------------------------------------------------
+_sample_frequencies = rff.sample_frequencies
+_random_fourier_features = rff.random_fourier_features
+
+
+def _frequencies_over_sigma_sq(input_dim, num_features, sigma, generator, device=None, dtype=torch.float64,
+                               batch_shape=()):
+    """Frequencies drawn with standard deviation 1/sigma^2 instead of 1/sigma (a wrong bandwidth)."""
+    return _sample_frequencies(input_dim, num_features, sigma**2, generator, device, dtype, batch_shape)
+
+
+def _frequencies_times_sigma(input_dim, num_features, sigma, generator, device=None, dtype=torch.float64,
+                             batch_shape=()):
+    """Frequencies N(0, sigma^2 I) instead of N(0, sigma^-2 I) (bandwidth inverted)."""
+    return _sample_frequencies(input_dim, num_features, 1.0 / sigma, generator, device, dtype, batch_shape)
+
+
+def _features_over_sqrt_2m(h, frequencies):
+    """Eq. (6) normalised by sqrt(2M) (the feature dimension) instead of sqrt(M)."""
+    return _random_fourier_features(h, frequencies) / np.sqrt(2)
+
+
+def _rbf_missing_half(h, h_prime=None, sigma=1.0):
+    """psi_sigma = exp(-||h - h'||^2 / sigma^2): the factor 2 of the RBF kernel forgotten."""
+    hp = h if h_prime is None else h_prime
+    d2 = ((h.unsqueeze(-2) - hp.unsqueeze(-3)) ** 2).sum(-1)
+    return torch.exp(-d2 / sigma**2)
+
+
+BUGS += [
+    Bug("rff_kernel_error", "pointwise_error_scale_dh4", "frequencies with std 1/sigma^2 (wrong bandwidth)",
+        lambda mp: mp.setattr(rff, "sample_frequencies", _frequencies_over_sigma_sq)),
+    Bug("rff_kernel_error", "pointwise_error_scale_dh4", "features normalised by sqrt(2M)",
+        lambda mp: mp.setattr(rff, "random_fourier_features", _features_over_sqrt_2m)),
+    Bug("rff_kernel_error", "quantile_unit_ball_dh4", "RBF kernel without the factor 2",
+        lambda mp: mp.setattr(rff, "rbf_kernel", _rbf_missing_half)),
+    Bug("rff_near_orthogonality", "V4_m2_L3_corrected_sigma", "frequencies N(0, sigma^2) instead of N(0, sigma^-2)",
+        lambda mp: mp.setattr(rff, "sample_frequencies", _frequencies_times_sigma)),
+    Bug("rff_near_orthogonality", "V4_m2_L3_quantile", "features normalised by sqrt(2M)",
+        lambda mp: mp.setattr(rff, "random_fourier_features", _features_over_sqrt_2m)),
+]
