@@ -17,6 +17,14 @@ parents, and at level 1 :math:`q^{(1)}_\mu=e_{\nu(\mu)}=e_\zeta`.
 :math:`\|h^{(0)}(x)-e_\zeta\|^2` over all inputs, and for Construction 2 also the largest
 :math:`\|W^{(l)}x_\mu/\langle\mathbf 1,W^{(l)}x_\mu\rangle-q^{(l)}_\mu\|^2` over levels and patches. Bound: 0.
 
+**Independent of the library's** :math:`q`. Construction 2's :math:`W^{(l)}` is built from *data*: the
+co-occurrence counts of (first level-:math:`l` patch, label) over every derivation (each has the same
+probability, so the counts give the population :math:`q^{(l)}_\mu` exactly); the first patch of a derivation is
+found by reducing its input bottom-up through the rules (no parser, no :func:`verify.rhm.exact.conditional_q`).
+The normalized outputs are then compared with :func:`~verify.rhm.exact.conditional_q` -- the cross-check of
+that function -- and the clustering uses the data's :math:`q`. The tensor feature map is the learner's own
+(:func:`verify.learners.layerwise_ridge.tensor_features`), so a bug there moves this claim.
+
 **Negative controls.** Construction 1 with plain concatenation :math:`\Phi(h)=h_1\circ\cdots\circ h_s`
 (not orthogonal: patches sharing a token overlap), and Construction 2 on a hand-made grammar whose two
 level-1 symbols have the same :math:`q^{(2)}` (:math:`K_\rho=0`), so the clustering merges them.
@@ -26,9 +34,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import torch
 
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
+from verify.learners import layerwise_ridge
 from verify.rhm import enumerate_derivations, exact
 
 STATEMENT = (r"\text{C1: }\Phi=\otimes,\ W^{(l)}=\textstyle\sum_{\mu}e_{\nu(\mu)}x_\mu^\top\Rightarrow h^{(0)}=e_\zeta;"
@@ -62,10 +72,27 @@ def patch_features(tokens: np.ndarray, s: int, features: str) -> np.ndarray:
     h = tokens.reshape(n, t // s, s, d)
     if features == "concat":
         return h.reshape(n, t // s, s * d)
-    out = h[:, :, 0, :]
-    for i in range(1, s):
-        out = (out[..., :, None] * h[:, :, i, None, :]).reshape(n, t // s, -1)
+    # the learner's Construction-1 map, in float64 (0/1 entries: exact), back to Fractions exactly
+    f = layerwise_ridge.tensor_features(torch.tensor(h.astype(float), dtype=torch.float64)).numpy()
+    out = np.empty(f.shape, dtype=object)
+    out.ravel()[:] = [Fraction(v) for v in f.ravel()]
     return out
+
+
+def first_patch_q(grammar: rhm.Grammar, x: np.ndarray, labels: np.ndarray, level: int) -> dict:
+    r""":math:`q^{(l)}_\mu` from data: for each level-``level`` patch (a tuple of symbols), the label frequencies
+    over the derivations whose first level-``level`` patch it is, as ``Fraction`` rows. The first patch is
+    found by reducing the leftmost :math:`s^{L-l+1}` input tokens through the rules (each patch has one
+    parent: non-ambiguity)."""
+    s, L, n_c = grammar.tuple_size, grammar.num_layers, grammar.num_classes
+    h = x[:, : s ** (L - level + 1)]
+    for l in range(L, level, -1):
+        parent = {tuple(int(a) for a in mu): int(nu) for mu, nu in zip(grammar.patches(l), grammar.parents(l))}
+        h = np.array([[parent[tuple(int(a) for a in row[i:i + s])] for i in range(0, len(row), s)] for row in h])
+    counts: dict = {}
+    for row, z in zip(h, labels):
+        counts.setdefault(tuple(int(a) for a in row), [0] * n_c)[int(z)] += 1
+    return {mu: np.array([Fraction(c, sum(cs)) for c in cs], dtype=object) for mu, cs in counts.items()}
 
 
 def _normalize(v: np.ndarray) -> np.ndarray:
@@ -94,8 +121,12 @@ def run(grammar: rhm.Grammar, construction: int, features: str = "tensor"):
         if construction == 1:
             targets = one_hot(parents, d_out)
         else:
-            law = exact.conditional_q(grammar, l, "fraction")
-            targets = np.stack([law.q[nu] for nu in parents]) * Fraction(1, m)
+            q_data = first_patch_q(grammar, x, labels, l)        # from data, not from conditional_q
+            missing = [tuple(int(a) for a in mu) for mu in patches if tuple(int(a) for a in mu) not in q_data]
+            if missing:
+                raise ValueError(f"level {l}: patches {missing} are never first; q is undefined there")
+            targets = np.stack([q_data[tuple(int(a) for a in mu)] for mu in patches]) * Fraction(1, m)
+            law = exact.conditional_q(grammar, l, "fraction")    # only compared with, below
         # x_mu of every patch, in the token code of this level (one-hot of the cluster ids)
         patch_tokens = one_hot(cluster_code[patches] if construction == 2 else patches, d_e)
         X = patch_features(patch_tokens.reshape(1, -1, d_e), s, features)[0]     # (|P_l|, d_x)
@@ -111,8 +142,9 @@ def run(grammar: rhm.Grammar, construction: int, features: str = "tensor"):
             if l == 1:
                 tokens = h
                 break
-            # clustering: each distinct q-vector (of the level-(l-1) symbols) gets a one-hot cluster id
-            q_rows = [tuple(law.q[nu]) for nu in range(V)]
+            # clustering: each distinct q-vector (of the level-(l-1) symbols, from the data) gets a one-hot id
+            q_of = {int(nu): tuple(q_data[tuple(int(a) for a in mu)]) for mu, nu in zip(patches, parents)}
+            q_rows = [q_of.get(nu, ("unreached", nu)) for nu in range(V)]
             ids = {}
             cluster_code = np.array([ids.setdefault(r, len(ids)) for r in q_rows])
             flat = h.reshape(-1, d_out)
