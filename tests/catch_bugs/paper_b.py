@@ -80,3 +80,39 @@ BUGS += [
     Bug("depth_requirement", "majority_hierarchy_r2", "random features normalised by 1/q instead of 1/sqrt(q)",
         _inject((rn, "random_features", _features_over_q))),
 ]
+
+import sympy  # noqa: E402
+
+_dual_sympy, _beta_xavier, _cube_eigenvalues = rn.dual_activation_sympy, rn.beta_xavier, rn.cube_eigenvalues
+
+
+def _dual_sympy_no_2pi(activation="relu"):
+    """The closed-form dual activation of ReLU without its 1/(2 pi) factor."""
+    lam = _dual_sympy(activation)
+    return sympy.Lambda(lam.variables, lam.expr * 2 * sympy.pi) if activation == "relu" else lam
+
+
+def _beta_xavier_unit_weights(in_dim, width, beta, generator, device="cpu", dtype=torch.float64, weight_var=None):
+    """beta-Xavier neurons sampled with weight variance 1/N instead of (1 - beta)/N."""
+    return _beta_xavier(in_dim, width, beta, generator, device, dtype, weight_var=1.0)
+
+
+def _cube_eigenvalues_no_binom(d, beta, activation="relu", exact=False):
+    """Cube eigenvalues left as the sum over all |S| = k (not divided by binom(d, k))."""
+    from math import comb
+    return [l * comb(d, k) for k, l in enumerate(_cube_eigenvalues(d, beta, activation, exact))]
+
+
+BUGS += [
+    Bug("random_feature_polynomials", "rkhs_mc_chi123_beta1/4_d6", "ReLU dual activation missing its 1/(2 pi)",
+        lambda mp: mp.setattr(rn, "dual_activation_sympy", _dual_sympy_no_2pi)),
+    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1/4_d6", "ReLU dual activation missing its 1/(2 pi)",
+        lambda mp: mp.setattr(rn, "dual_activation_sympy", _dual_sympy_no_2pi)),
+    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1/4_d6", "neuron weights of variance 1/N, not (1-beta)/N",
+        lambda mp: mp.setattr(rn, "beta_xavier", _beta_xavier_unit_weights)),
+    Bug("random_feature_polynomials", "rf_mean_vs_eps_ptf_label_d6_q4096",
+        "cube eigenvalues not divided by binom(d, k)",
+        lambda mp: mp.setattr(rn, "cube_eigenvalues", _cube_eigenvalues_no_binom)),
+    Bug("random_feature_polynomials", "rf_chi123_beta0.25_d6_q16384", "cube eigenvalues not divided by binom(d, k)",
+        lambda mp: mp.setattr(rn, "cube_eigenvalues", _cube_eigenvalues_no_binom)),
+]
