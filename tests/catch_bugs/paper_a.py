@@ -150,3 +150,38 @@ BUGS += [
     Bug("rff_near_orthogonality", "V4_m2_L3_quantile", "features normalised by sqrt(2M)",
         lambda mp: mp.setattr(rff, "random_fourier_features", _features_over_sqrt_2m)),
 ]
+
+
+# -- q_concentration -------------------------------------------------------------------------------
+def _p_without_rule_choice(grammar, level, arithmetic="auto"):
+    """p_mu = Pr[parent] (the 1/m of the uniform rule choice forgotten)."""
+    return _POff(_first_patch_law(grammar, level, arithmetic))
+
+
+class _POff:
+    """A FirstPatchLaw whose ``p`` is the parent's probability (times m)."""
+    def __init__(self, law):
+        self._law = law
+
+    def __getattr__(self, name):
+        return getattr(self._law, name)
+
+    @property
+    def p(self):
+        return self._law.p * self._law.num_synonyms
+
+
+def _q_one_level_short(grammar, level, arithmetic="auto"):
+    """q of level l computed from the chain of level l-1 (an off-by-one in the product of P_k)."""
+    law = _first_patch_law(grammar, level, arithmetic)
+    if level < 3:
+        return law
+    return dataclasses.replace(law, q=_first_patch_law(grammar, level - 1, arithmetic).q)
+
+
+BUGS += [
+    Bug("q_concentration", "quantile_per_patch_count_V8_m4_level2", "p_mu without the 1/m of the rule choice",
+        lambda mp: mp.setattr(exact, "first_patch_law", _p_without_rule_choice)),
+    Bug("q_concentration", "per_patch_count_V8_m4_level3", "q of level l from the chain of level l-1",
+        lambda mp: mp.setattr(exact, "first_patch_law", _q_one_level_short)),
+]
