@@ -16,17 +16,28 @@ Lemma 24; every :math:`\nu\in[V/3,2V/3]` and :math:`\delta_P\in\{0.1,0.01,0.001\
 colour 1, with a 95% Clopper--Pearson interval on the tail (uncertainty on the ratio).
 Lemma 24's bound exceeds 1 (is vacuous) unless :math:`\varepsilon^2\gamma m>3\log2`, i.e.
 :math:`m\gtrsim 10^3`; the exact cases reach :math:`m=2\cdot10^4`.
+**Quantities, not only rates** (``part="remark25_quantile"``): the Remark-25 ratios above are tiny
+(slack :math:`10^5`--:math:`10^7`: the radius is far out in the tail), so the deviation itself is
+compared: measured = :math:`\max_{\nu,\delta_P}` of the :math:`(1-\delta_P)`-quantile of
+:math:`|N_{\le\nu,\mu}-\nu m/V|` divided by the radius :math:`\sqrt{2m\log(2/\delta_P)}` (bound 1;
+exact from the hypergeometric law, or sampled with 99% order-statistic limits).
+**Consistency** (``against_exact``): per :math:`\nu`, the exact :math:`(1-\delta_P)`-quantile of the
+deviation must lie inside the sampled one's 99% limits; measured =
+:math:`\max(\text{exact}/\text{upper},\ \text{lower}/\text{exact})` (bound 1, decided on the seeded draw,
+a test at level 2% per row) -- here a 10% error in the deviation changes the verdict.
 **Negative controls**: Lemma 24's exponent multiplied by 3 (:math:`e^{-\varepsilon^2\gamma m}`),
 and Remark 25's radius divided by 4.
 """
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy import stats
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import CONFIDENCE, rate_limits
+from verify.harness.stats import CONFIDENCE, quantile_limits, rate_limits
 
 STATEMENT = (r"\Pr\big(|N_{\le\gamma V,\mu}-\gamma m|\ge\varepsilon\gamma m\big)\le2e^{-\varepsilon^2\gamma m/3};\quad "
              r"N_{\le\nu,\mu}=\tfrac{\nu m}V\pm\sqrt{2m\log(2/\delta_P)}\ \text{w.p.}\ge1-\delta_P,\ \nu\in[V/3,2V/3]")
@@ -63,8 +74,38 @@ def tail(V: int, m: int, row: dict) -> float:
     return float(law.pmf(k)[hit].sum())
 
 
+def deviation_quantile(V: int, m: int, nu: int, level: float) -> float:
+    """Exact level-quantile of |N_{<=nu} - nu m/V| (N hypergeometric)."""
+    k = np.arange(m + 1)
+    dev = np.abs(k - nu * m / V)
+    order = np.argsort(dev, kind="stable")
+    cdf = np.cumsum(stats.hypergeom(m * V, m, nu * m).pmf(k)[order])
+    return float(dev[order][np.searchsorted(cdf, level - 1e-12)])
+
+
+def quantile_rows(p: dict, cum=None) -> list[dict]:
+    """Remark 25 in quantities: per (nu, delta) the deviation's (1-delta)-quantile against the radius."""
+    V, m = p["V"], p["m"]
+    rows = []
+    for r in grid(dict(p, part="remark25")):
+        ex = deviation_quantile(V, m, r["nu"], 1 - r["delta"])
+        row = dict(nu=r["nu"], delta=r["delta"], radius=r["thr"], exact_quantile=ex, ratio=ex / r["thr"])
+        if cum is not None:
+            dev = np.abs(cum[:, r["nu"] - 1] - r["center"])
+            lo, hi = quantile_limits(dev, 1 - r["delta"])
+            row.update(sampled_quantile=float(np.quantile(dev, 1 - r["delta"], method="inverted_cdf")),
+                       lower=lo, upper=hi, ratio_lo=lo / r["thr"], ratio_hi=hi / r["thr"],
+                       inside=max(ex / hi if hi > 0 else math.inf, lo / ex if ex > 0 else (0 if lo == 0 else math.inf)))
+        rows.append(row)
+    return rows
+
+
 def exact(case: Case) -> Measurement:
     p = case.params
+    if p["part"] == "remark25_quantile":
+        rows = quantile_rows(p)
+        worst = max(rows, key=lambda r: r["ratio"])
+        return Measurement(value=worst["ratio"], details={"part": p["part"], "worst": worst, "rows": rows})
     rows = grid(p)
     for r in rows:
         r["tail"] = tail(p["V"], p["m"], r)
@@ -80,6 +121,17 @@ def empirical(case: Case, device, generator) -> Measurement:
     V, m, R = p["V"], p["m"], p["placements"]
     N = bb.sample_tables(V, m, R, generator, device).cpu().numpy()
     cum = np.cumsum(N[:, :, 0], axis=1)                      # N_{<=nu, colour 1}, [R, V]
+    if p["part"] == "remark25_quantile":
+        rows = quantile_rows(p, cum)
+        if p.get("against_exact"):
+            worst = max(rows, key=lambda r: r["inside"])
+            return Measurement(value=worst["inside"], details={"part": p["part"], "placements": R, "worst": worst,
+                                                               "rows": rows, "test_level_per_row": 2 * (1 - CONFIDENCE)})
+        worst = max(rows, key=lambda r: r["ratio_hi"])
+        sampled = max(r["sampled_quantile"] / r["radius"] for r in rows)
+        return Measurement(value=sampled, lower=max(r["ratio_lo"] for r in rows), upper=worst["ratio_hi"],
+                           confidence=CONFIDENCE, details={"part": p["part"], "placements": R, "worst": worst,
+                                                           "rows": rows})
     rows = grid(p)
     for r in rows:
         dev = np.abs(cum[:, r["nu"] - 1] - r["center"])
@@ -122,6 +174,11 @@ CLAIM = Claim(
              role="negative_control", note="radius sqrt(2 m log(2/delta))/4, below the standard deviation scale"),
         Case("sampled_remark25_V30_m64", dict(part="remark25", V=30, m=64, placements=20_000),
              method="empirical", seed=241),
+        Case("remark25_quantile_V30_m200", dict(part="remark25_quantile", V=30, m=200),
+             note="the deviation's (1-delta_P)-quantile against the radius (paired with the slack-1e5 rate case)"),
+        Case("sampled_vs_exact_quantile_V30_m64", dict(part="remark25_quantile", V=30, m=64, placements=10_000,
+                                                       against_exact=True), method="empirical", seed=244,
+             note="consistency: exact hypergeometric quantiles inside the sampled 99% limits"),
         Case("sampled_lemma24_V20_m2000", dict(part="lemma24", V=20, m=2000, placements=20_000), scale="large",
              method="empirical", seed=242, cpu_params={"placements": 500}),
     ),

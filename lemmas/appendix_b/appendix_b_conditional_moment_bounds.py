@@ -21,6 +21,13 @@ statement than printed); ``upper2``: :math:`60\log(2V/\delta)/q_{1-\delta}(\max_
 :math:`C_4=1` (our choice: the paper's :math:`\lesssim` has no constant; the measured constant is in
 the details). **Exact**: all tables of Lemma 20's law (tiny :math:`V,m`); **empirical**: :math:`R`
 sampled placements (sample quantiles).
+The sampled quantile carries 99% one-sided order-statistic limits (``quantile_limits``), turned into
+limits of the headroom. **Identity** (``part="identity"``, exact, independent of the formulas): every
+placement of tiny :math:`V,m` is enumerated, the conditional :math:`E[\tau_\nu^2\mid\mathcal F]` and
+:math:`E[\tau_\nu^4\mid\mathcal F]` are averaged over the placements sharing each history, and
+measured = :math:`\min` over histories and both moments of :math:`\min(a/b,b/a)` with :math:`b` the
+library's value (``conditional_moments``/``draw_moments``): 1 exactly iff they agree (bound 1). This is
+the pairing for the ``upper2`` headroom above 100: the same quantity, where an error of any size fails.
 **Negative controls**: :math:`\mathbf 1^\top z\ne0` for the upper bound (then
 :math:`E[\tau_\nu^2|\mathcal F]\ge\bar z^2` does not shrink with :math:`m`), and the lower constant 5
 replaced by 1/2.
@@ -32,6 +39,7 @@ from fractions import Fraction
 import numpy as np
 
 from verify.harness.claims import Case, Claim, Measurement
+from verify.harness.stats import CONFIDENCE, quantile_limits
 from verify.rhm import balls_into_bins as bb
 
 STATEMENT = (r"E[\tau_\nu^2|\mathcal F]\ge\big(1-\tfrac{60\log(2V/\delta_P)}m\big)\tfrac{\|z\|^2}{5mV},\ "
@@ -57,6 +65,42 @@ def normalized_moments(N: np.ndarray, z, m: int):
     return mom["tau2"] * m * V / zz, mom["tau4"] * (m * V) ** 2 / zz**2
 
 
+def identity_ratio(V: int, m: int, z) -> tuple:
+    """min over histories of min(a/b, b/a): enumerated conditional moments a vs the library's b."""
+    z = [Fraction(int(x)) for x in z]
+    groups: dict = {}
+    for seq in bb.enumerate_placements(V, m):
+        for nu in range(1, V + 1):
+            groups.setdefault((nu, seq[:(nu - 1) * m]), []).append(seq[(nu - 1) * m:nu * m])
+    worst, n = Fraction(1), 0
+    for (nu, prefix), bins in groups.items():
+        taus = [sum(z[c] for c in b) / m for b in bins]
+        e2 = sum(t**2 for t in taus) / len(taus)
+        e4 = sum(t**4 for t in taus) / len(taus)
+        rem = np.array([m - prefix.count(c) for c in range(V)], dtype=object)
+        T = [sum(r * x**k for r, x in zip(rem, z)) for k in range(1, 5)]
+        mom = bb.draw_moments(*T, int(rem.sum()), m)
+        for a, b in ((e2, mom["tau2"]), (e4, mom["tau4"])):
+            n += 1
+            if a == b == 0:
+                continue
+            r = Fraction(0) if a == 0 or b == 0 else min(Fraction(a) / Fraction(b), Fraction(b) / Fraction(a))
+            worst = min(worst, r)
+    return worst, n
+
+
+def headroom_limits(part: str, r2, r4, V: int, m: int, delta: float, lower_constant: float = 5.0):
+    """99% one-sided limits of the headroom from the order-statistic limits of its quantile."""
+    L = np.log(2 * V / delta)
+    if part in ("lower", "lower_leading"):
+        lo, hi = quantile_limits(r2.min(1).astype(float), delta)
+        need = ((1 - 60 * L / m) if part == "lower" else 1.0) / lower_constant
+        return (float("inf"), float("inf")) if need <= 0 else (lo / need, hi / need)
+    key, num = (r2, 60 * L) if part == "upper2" else (r4, L**2)
+    lo, hi = quantile_limits(key.max(1).astype(float), 1 - delta)
+    return num / hi, (num / lo if lo > 0 else float("inf"))
+
+
 def headroom(part: str, r2: np.ndarray, r4: np.ndarray, V: int, m: int, delta: float, lower_constant: float = 5.0):
     """(headroom, the quantile it is computed from, the bound's factor)."""
     L = np.log(2 * V / delta)
@@ -76,6 +120,10 @@ def headroom(part: str, r2: np.ndarray, r4: np.ndarray, V: int, m: int, delta: f
 
 def exact(case: Case) -> Measurement:
     p = case.params
+    if p["part"] == "identity":
+        w, n = identity_ratio(p["V"], p["m"], bb.probe_vector(p["z"], p["V"]))
+        return Measurement(value=w, details={"V": p["V"], "m": p["m"], "z": p["z"], "comparisons": n,
+                                             "min_ratio": str(w)})
     V, m, delta = p["V"], p["m"], p["delta"]
     z = [Fraction(int(x)) for x in bb.probe_vector(p["z"], V)]
     tabs, probs = zip(*bb.enumerate_tables(V, m))
@@ -109,7 +157,8 @@ def empirical(case: Case, device, generator) -> Measurement:
     N = bb.sample_tables(V, m, R, generator, device).cpu().numpy().astype(np.float64)
     r2, r4 = normalized_moments(N, list(z), m)
     h, q, need = headroom(p["part"], r2, r4, V, m, delta, p.get("lower_constant", 5.0))
-    return Measurement(value=h, details={
+    lo, hi = headroom_limits(p["part"], r2, r4, V, m, delta, p.get("lower_constant", 5.0))
+    return Measurement(value=h, lower=lo, upper=hi, confidence=CONFIDENCE, details={
         "part": p["part"], "V": V, "m": m, "z": p["z"], "delta": delta, "placements": R, "quantile": q,
         "bound_factor": need, "median_r2": float(np.median(r2)), "min_r2": float(r2.min()),
         "max_r2": float(r2.max()), "median_r4": float(np.median(r4)), "max_r4": float(r4.max()),
@@ -136,11 +185,15 @@ CLAIM = Claim(
     cases=(
         Case("exact_lower_leading_ramp_V4_m4", dict(_D, part="lower_leading", V=4, m=4, z="ramp"),
              note="tiny size, leading term ||z||^2/(5mV) only; all 10147 tables, nu = 2"),
+        Case("identity_pair_V3_m3", dict(part="identity", V=3, m=3, z="pair"),
+             note="the library's conditional 2nd and 4th moments against every history, enumerated"),
+        Case("identity_ramp_V4_m2", dict(part="identity", V=4, m=2, z="ramp")),
         Case("exact_upper2_pair_V4_m4", dict(_D, part="upper2", V=4, m=4, z="pair")),
         Case("exact_upper4_pair_V4_m4", dict(_D, part="upper4", V=4, m=4, z="pair")),
         Case("sampled_lower_pair_V32_m32", dict(_D, part="lower", V=32, m=32, z="pair", placements=5000),
-             method="empirical", seed=271,
-             note="m < 60 log(2V/delta) = 386: the printed lower bound is vacuous (headroom infinite)"),
+             method="empirical", seed=271, role="as_printed", expect=True,
+             note="m < 60 log(2V/delta) = 386: the printed lower bound is vacuous (headroom infinite), it cannot "
+                  "fail; the leading-term case below is the check at this size"),
         Case("sampled_lower_leading_pair_V32_m32", dict(_D, part="lower_leading", V=32, m=32, z="pair",
                                                         placements=5000), method="empirical", seed=272),
         Case("sampled_lower_pair_V16_m512", dict(_D, part="lower", V=16, m=512, z="pair", placements=1000),
