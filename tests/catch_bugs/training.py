@@ -47,6 +47,11 @@ def _gd_skips_steps(C, B, lambda_w, step_size, num_steps, *a, **kw):
     return _gradient_descent(C, B, lambda_w, step_size, num_steps // 2, *a, **kw)
 
 
+def _gd_off_by_one(C, B, lambda_w, step_size, num_steps, *a, **kw):
+    """an off-by-one: the last step is skipped."""
+    return _gradient_descent(C, B, lambda_w, step_size, num_steps - 1, *a, **kw)
+
+
 def _stage_samples_quarter(grammar, level, num_samples, seed, device="cpu"):
     """each stage silently keeps one sample in four."""
     x, y = _stage_samples(grammar, level, num_samples, seed, device)
@@ -61,4 +66,13 @@ BUGS: list[Bug] = [
     Bug("warmup_constructions", "construction2_V4_m2_L3", "conditional_q off by 1 % at levels >= 2", _inject_q),
     Bug("warmup_constructions", "construction1_V4_m2_L3", "tensor_features drops the last token of a patch",
         lambda mp: mp.setattr(layerwise_ridge, "tensor_features", _tensor_drops_last_token)),
+]
+
+BUGS += [
+    Bug("ridge_factorization", "lemma14_constructed_epsO_1e-5", "closed_form uses 2 lambda_W (wrong ridge constant)",
+        lambda mp: mp.setattr(LayerwiseRidge, "closed_form", staticmethod(_closed_form_lambda_times_n))),
+    Bug("ridge_factorization", "lemma15_one_step_rff", "gradient_descent skips every other step",
+        lambda mp: mp.setattr(LayerwiseRidge, "gradient_descent", staticmethod(_gd_skips_steps))),
+    Bug("ridge_factorization", "lemma15_one_step_rff", "gradient_descent's loop runs num_steps - 1 times",
+        lambda mp: mp.setattr(LayerwiseRidge, "gradient_descent", staticmethod(_gd_off_by_one))),
 ]
