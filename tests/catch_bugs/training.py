@@ -76,3 +76,8 @@ BUGS += [
     Bug("ridge_factorization", "lemma15_one_step_rff", "gradient_descent's loop runs num_steps - 1 times",
         lambda mp: mp.setattr(LayerwiseRidge, "gradient_descent", staticmethod(_gd_off_by_one))),
 ]
+
+BUGS += [
+    Bug("single_layer_training", "learner_tensor_level3_N_statement", "LayerwiseRidge.fit keeps 1 of every 4 samples",
+        lambda mp: mp.setattr(layerwise_ridge, "stage_samples", _stage_samples_quarter)),
+]
