@@ -448,7 +448,7 @@ CLAIM = Claim(
                                                   draws=40, sweep=[1024, 4096, 16384]),
              method="empirical", seed=1),
         Case("rf_ptf_label_K2_beta0.25_d6_q4096", dict(form="ridge", d=6, K=2, target="ptf_label", beta=0.25,
-                                                       q=4096, draws=15), method="empirical", seed=2),
+                                                       q=4096, draws=25), method="empirical", seed=2),
         Case("rf_mean_vs_eps_ptf_label_d6_q4096", dict(form="readout_mean", d=6, K=2, target="ptf_label", beta=0.25,
                                                        q=4096, draws=30), method="empirical", seed=10),
         Case("rf_chi123_beta0_d6_q16384", dict(form="ridge", d=6, K=3, target="chi123", beta=0.0, bound_beta=0.25,
@@ -457,8 +457,8 @@ CLAIM = Claim(
              note="beta = 0 ReLU features carry no odd-cubic Fourier mass (B4): even least squares has error 1 at "
                   "every q; held to the accuracy beta = 0.25 features reach at the same q"),
         Case("rf_random_poly_K3_beta0.25_d12", dict(form="ridge", d=12, K=3, target="random_poly", beta=0.25,
-                                                    q=1 << 20, draws=15, sweep=[1 << 14, 1 << 16, 1 << 18, 1 << 20]),
+                                                    q=1 << 18, draws=12, sweep=[1 << 14, 1 << 16, 1 << 18]),
              scale="large", method="empirical", seed=4,
-             cpu_params=dict(d=10, q=1 << 17, draws=9, sweep=[1 << 13, 1 << 15, 1 << 17])),
+             cpu_params=dict(d=10, q=1 << 16, draws=12, sweep=[1 << 12, 1 << 14, 1 << 16])),
     ),
 )
