@@ -174,3 +174,13 @@ def test_old_records_render_as_point_estimates():
            "expect": True, "relation": "<=", "uncertainty": 0.3, "confidence": 0.95}
     row = verdict_rows([old])[0]
     assert "predates" in row[3] and "holds" in row[-1]
+
+
+def test_cli_runs_one_case(tmp_path, capsys):
+    lemmas = tmp_path / "lemmas"
+    lemmas.mkdir()
+    (lemmas / "toy_claim.py").write_text(TOY_MODULE)
+    rc = cli.main(["--lemmas", str(lemmas), "run", "--case", "ok", "--device", "cpu", "--results", str(tmp_path / "r")])
+    assert rc == 0 and [p.name for p in (tmp_path / "r" / "toy").iterdir()] == ["ok.json"]
+    assert oct((tmp_path / "r" / "toy" / "ok.json").stat().st_mode & 0o777) == "0o644"
+    assert cli.main(["--lemmas", str(lemmas), "run", "--case", "nosuch", "--results", str(tmp_path / "r")]) == 2

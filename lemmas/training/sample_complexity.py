@@ -208,8 +208,10 @@ CLAIM = Claim(
     bound=bound,
     empirical=empirical,
     cases=(
-        Case("V4_six_points", _SMALL, method="empirical", seed=1,
-             note="(m, L) with m^L <= 27 (at M = 256 the learner is width-limited beyond)"),
+        Case("V4_six_points", _SMALL, scale="large", method="empirical", seed=1, cpu_params=_SMALL,
+             note="(m, L) with m^L <= 27 (at M = 256 the learner is width-limited beyond). Same size on "
+                  "every device: its verdict at 99% is inconclusive (six points, 4 degrees of freedom), "
+                  "so it is recorded and shown, not run as a CI check"),
         Case("V4_shuffled_labels", dict(_SMALL, grid=[(2, 2)], shuffled=True, budget=1 << 13, trials=1,
                                         learners=["layerwise_ridge"]),
              method="empirical", seed=2, role="negative_control",
