@@ -183,10 +183,10 @@ def empirical(case: Case, device, generator) -> Measurement:
             V, m, s = g.num_features, g.num_synonyms, g.tuple_size
             details["eq10_required_eps_below"] = rho_next / math.sqrt(
                 2000 * V**2 * m**2 * s * math.log(V * m * kappa / p["eps_star"]))
-    details.update(quantile_level=q, error_quantile=float(np.quantile(errs, q)), error_quantile_limits=[q_lo, q_hi],
+    details.update(quantile_level=q, error_quantile=float(np.quantile(errs, q, method="higher")), error_quantile_limits=[q_lo, q_hi],
                    failures=fails)
     if p.get("measure") == "quantile":  # the deviation's (1-delta)-quantile against eps_*
-        return Measurement(value=float(np.quantile(errs, q)), lower=q_lo, upper=q_hi, confidence=CONFIDENCE,
+        return Measurement(value=float(np.quantile(errs, q, method="higher")), lower=q_lo, upper=q_hi, confidence=CONFIDENCE,
                            details=details, to_decide=f"at least {n_q} repetitions for a finite upper limit; more "
                                                       f"when the quantile is near eps_*")
     return Measurement(value=rate, lower=lo, upper=hi, confidence=CONFIDENCE, details=details,
