@@ -184,7 +184,7 @@ CLAIM = Claim(
         Case("sampled_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0, sampler="appendix_b",
                                            level=3, delta=0.05, N=200_000, repetitions=400,
                                            form="per_patch_count"),
-             scale="large", method="empirical", seed=46, cpu_params={"repetitions": 100}),
+             scale="large", method="empirical", seed=46, cpu_params={"repetitions": 400}),
         Case("sampled_as_printed_V32_m8_level3", dict(V=32, n_c=32, m=8, s=2, L=4, grammar_seed=0,
                                                       sampler="appendix_b", level=3, delta=0.05, N=200_000,
                                                       repetitions=400, form="as_printed"),

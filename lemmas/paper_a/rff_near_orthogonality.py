@@ -330,6 +330,6 @@ CLAIM = Claim(
              note="M a thousandth of Lemma 10's: random-feature error far above eps_O"),
         Case("V8_m4_L3_corrected_sigma", dict(_LARGE, sigma_rule="corrected", search=True, search_repetitions=10),
              scale="large", method="empirical", seed=105,
-             cpu_params=dict(repetitions=3, search=False)),
+             cpu_params=dict(repetitions=50, search=False)),
     ),
 )

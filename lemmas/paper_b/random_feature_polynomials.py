@@ -457,8 +457,8 @@ CLAIM = Claim(
              note="beta = 0 ReLU features carry no odd-cubic Fourier mass (B4): even least squares has error 1 at "
                   "every q; held to the accuracy beta = 0.25 features reach at the same q"),
         Case("rf_random_poly_K3_beta0.25_d12", dict(form="ridge", d=12, K=3, target="random_poly", beta=0.25,
-                                                    q=1 << 18, draws=12, sweep=[1 << 14, 1 << 16, 1 << 18]),
+                                                    q=1 << 18, draws=30, sweep=[1 << 14, 1 << 16, 1 << 18]),
              scale="large", method="empirical", seed=4,
-             cpu_params=dict(d=10, q=1 << 16, draws=12, sweep=[1 << 12, 1 << 14, 1 << 16])),
+             cpu_params=dict(d=10, q=1 << 16, draws=30, sweep=[1 << 12, 1 << 14, 1 << 16])),
     ),
 )

@@ -239,7 +239,7 @@ CLAIM = Claim(
                                                     repetitions=60), method="empirical", seed=4, scale="large",
              note="the learner (RBF features, M = 512, GD with Lemma 17's T) at the bottom level; eps_O is far "
                   "above the lemma's hypothesis, the conclusion is measured anyway"),
-        Case("rff_level2_lemma11", dict(_RFF, level=2, N_rule="per_patch", M=1024, N_below=20000, repetitions=60,
+        Case("rff_level2_lemma11", dict(_RFF, level=2, N_rule="per_patch", M=1024, N_below=20000, repetitions=120,
                                         measure="quantile"),
              method="empirical", scale="large",
              seed=5, note="Lemma 11: level 2 on top of a trained level 3 (details: the accuracy reached below and "
