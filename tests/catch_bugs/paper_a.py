@@ -184,4 +184,6 @@ BUGS += [
         lambda mp: mp.setattr(exact, "first_patch_law", _p_without_rule_choice)),
     Bug("q_concentration", "per_patch_count_V8_m4_level3", "q of level l from the chain of level l-1",
         lambda mp: mp.setattr(exact, "first_patch_law", _q_one_level_short)),
+    Bug("q_concentration", "sampled_vs_exact_union_terms", "sample_spine follows the second token",
+        lambda mp: mp.setattr(lemma_module("q_concentration").rhm, "sample_spine", _spine_second_token)),
 ]
