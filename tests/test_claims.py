@@ -24,6 +24,9 @@ def test_compare_is_exact_on_exact_numbers():
 
 
 def test_case_validation():
+    for bad in ("beta1/4", "", ".hidden"):
+        with pytest.raises(ValueError, match="Case.name"):
+            Case(bad, {})
     with pytest.raises(ValueError, match="scale"):
         Case("x", {}, scale="huge")
     with pytest.raises(ValueError, match="negative control"):

@@ -104,11 +104,11 @@ def _cube_eigenvalues_no_binom(d, beta, activation="relu", exact=False):
 
 
 BUGS += [
-    Bug("random_feature_polynomials", "rkhs_mc_chi123_beta1/4_d6", "ReLU dual activation missing its 1/(2 pi)",
+    Bug("random_feature_polynomials", "rkhs_mc_chi123_beta1_4_d6", "ReLU dual activation missing its 1/(2 pi)",
         lambda mp: mp.setattr(rn, "dual_activation_sympy", _dual_sympy_no_2pi)),
-    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1/4_d6", "ReLU dual activation missing its 1/(2 pi)",
+    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1_4_d6", "ReLU dual activation missing its 1/(2 pi)",
         lambda mp: mp.setattr(rn, "dual_activation_sympy", _dual_sympy_no_2pi)),
-    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1/4_d6", "neuron weights of variance 1/N, not (1-beta)/N",
+    Bug("random_feature_polynomials", "kernel_mc_vs_exact_beta1_4_d6", "neuron weights of variance 1/N, not (1-beta)/N",
         lambda mp: mp.setattr(rn, "beta_xavier", _beta_xavier_unit_weights)),
     Bug("random_feature_polynomials", "rf_mean_vs_eps_ptf_label_d6_q4096",
         "cube eigenvalues not divided by binom(d, k)",

@@ -66,6 +66,9 @@ class Case:
     cpu_params: Mapping[str, Any] | None = None
 
     def __post_init__(self):
+        if not self.name or any(ch in self.name for ch in '/\\') or self.name.startswith("."):
+            raise ValueError(f"Case.name must be a non-empty file name (no '/', '\\', leading '.'): it names "
+                             f"the record results/<claim>/<case>.json; got {self.name!r}")
         if self.scale not in SCALES:
             raise ValueError(f"Case.scale must be one of {SCALES}; got {self.scale!r}")
         if self.method not in METHODS:
