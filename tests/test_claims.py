@@ -187,3 +187,9 @@ def test_cli_runs_one_case(tmp_path, capsys):
     assert rc == 0 and [p.name for p in (tmp_path / "r" / "toy").iterdir()] == ["ok.json"]
     assert oct((tmp_path / "r" / "toy" / "ok.json").stat().st_mode & 0o777) == "0o644"
     assert cli.main(["--lemmas", str(lemmas), "run", "--case", "nosuch", "--results", str(tmp_path / "r")]) == 2
+
+
+def test_pearson_statistic_by_hand():
+    stat, dof = hstats.pearson_statistic([30, 70, 0], [0.5, 0.5, 0])
+    assert dof == 1 and stat == pytest.approx((30 - 50) ** 2 / 50 * 2)
+    assert hstats.pearson_statistic([1, 1], [1.0, 0.0])[0] == float("inf")  # an impossible outcome observed

@@ -36,7 +36,7 @@ from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from scipy import stats
 
-from verify.harness.stats import chi2_pvalue
+from verify.harness.stats import chi2_pvalue, pearson_statistic
 
 STATEMENT = (r"\Pr[\zeta,W_1,\dots,W_s\mid\hat\mu^{(l)}_1=\mu]=\Pr[\zeta\mid\mu]\prod_{i=1}^{s}\Pr[W_i\mid\mu]"
              r"\quad\forall l,\mu")
@@ -138,12 +138,7 @@ def consistency(case: Case, device, generator) -> Measurement:
         law = np.zeros(size)
         np.add.at(law, _keys(g, d.labels, d.choices, l, False).numpy(), float(d.probability))
         obs = torch.bincount(_keys(g, y, choices, l, False), minlength=size).cpu().numpy().astype(float)
-        e = obs.sum() * law
-        if (obs[e == 0] > 0).any():
-            st, df = float("inf"), 0
-        else:
-            pos = e > 0
-            st, df = float(((obs[pos] - e[pos]) ** 2 / e[pos]).sum()), int(pos.sum()) - 1
+        st, df = pearson_statistic(obs, law)
         rows.append({"level": l, "chi2": st, "dof": df})
         stat, dof = stat + st, dof + df
     critical = float(stats.chi2.ppf(1 - 0.01, max(dof, 1)))

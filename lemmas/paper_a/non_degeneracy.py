@@ -27,7 +27,7 @@ import torch
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
-from verify.harness.stats import CONFIDENCE, clopper_pearson, rate_limits
+from verify.harness.stats import CONFIDENCE, clopper_pearson, pearson_statistic, rate_limits
 from scipy import stats
 
 STATEMENT = r"p_\mu=\Pr[\text{first level-}l\text{ patch}=\mu]\ \ge\ (\kappa\,|P_l|)^{-1}\quad\forall l\in[L],\ \mu\in P_l"
@@ -109,12 +109,7 @@ def consistency(case: Case, device, generator) -> Measurement:
     stat, dof, rows = 0.0, 0, []
     for l, c in enumerate(first_patch_counts(g, p["samples"], generator, device), start=1):
         pr = np.asarray(rhm.exact.first_patch_law(g, l, "float64").p, dtype=float)
-        e = c.sum() * pr
-        if (c[e == 0] > 0).any():
-            st, df = float("inf"), 0
-        else:
-            pos = e > 0
-            st, df = float(((c[pos] - e[pos]) ** 2 / e[pos]).sum()), int(pos.sum()) - 1
+        st, df = pearson_statistic(c, pr)
         rows.append({"level": l, "chi2": st, "dof": df})
         stat, dof = stat + st, dof + df
     critical = float(stats.chi2.ppf(CONFIDENCE, max(dof, 1)))

@@ -115,6 +115,22 @@ def mean_limits(samples, confidence: float = CONFIDENCE) -> tuple[float, float]:
     return m - t * se, m + t * se
 
 
+def pearson_statistic(observed, expected_prob) -> tuple[float, int]:
+    r"""Pearson's :math:`\chi^2=\sum(O-E)^2/E` of counts ``observed`` against the law ``expected_prob``
+    (:math:`E=n\,p`), with its degrees of freedom (outcomes of positive probability, minus 1); an
+    observed outcome of probability 0 makes it infinite."""
+    o = np.asarray(observed, dtype=float).ravel()
+    pr = np.asarray(expected_prob, dtype=float).ravel()
+    if o.shape != pr.shape:
+        raise ValueError(f"observed and expected_prob must have the same size; got {o.size} and {pr.size}")
+    e = o.sum() * pr
+    pos = e > 0
+    dof = int(pos.sum()) - 1
+    if (o[~pos] > 0).any():
+        return math.inf, dof
+    return float(((o[pos] - e[pos]) ** 2 / e[pos]).sum()), dof
+
+
 def chi2_pvalue(statistic: float, dof: int) -> float:
     """Upper tail of the chi-square law."""
     return float(stats.chi2.sf(statistic, dof))
