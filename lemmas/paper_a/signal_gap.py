@@ -151,12 +151,18 @@ def empirical(case: Case, device, generator) -> Measurement:
         rows.append({"level": level, "gap_hat": gap_hat, "gap_exact_float64": float(exact_gap),
                      "uncertainty": err, "prop19_bound": bound, "ratio": gap_hat / bound,
                      "min_samples_per_parent": int(seen[keep].min())})
-    ratios, errs = _informative(ratios), _informative(errs)
-    i = int(np.argmin(ratios))
-    # all radii hold together w.p. >= 1 - delta, so each one-sided limit holds at least as often
-    return Measurement(value=ratios[i], lower=max(ratios[i] - errs[i], 0.0), upper=ratios[i] + errs[i],
-                       confidence=1 - delta,
-                       details={"grammar": repr(g), "levels": rows, "samples": n})
+    ratios, errs = np.array(_informative(ratios)), np.array(_informative(errs))
+    # All radii hold together w.p. >= 1 - delta, so the minimum over levels lies between the minima of
+    # the per-level limits: a level whose gap is not resolved (radius above its distance to the bound)
+    # leaves the verdict open, whichever level has the smallest point estimate.
+    lower, upper = float(np.maximum(ratios - errs, 0.0).min()), float((ratios + errs).min())
+    open_levels = (ratios > 1) & (ratios - errs < 1)
+    to_decide = None
+    if open_levels.any():  # radii shrink like N^(-1/2)
+        factor = float(((errs / (ratios - 1))[open_levels] ** 2).max())
+        to_decide = f"about {int(np.ceil(factor * n)):,} samples (radius below the distance to the bound at every level)"
+    return Measurement(value=float(ratios.min()), lower=lower, upper=upper, confidence=1 - delta,
+                       to_decide=to_decide, details={"grammar": repr(g), "levels": rows, "samples": n})
 
 
 def bound(case: Case):
