@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Iterable, Mapping, Sequence
 
 from .claims import Verdict
+from .stats import CONFIDENCE
 
 
 def _fmt(x) -> str:
@@ -29,23 +30,32 @@ def record_status(d: Mapping) -> str:
 
 
 def interval_text(d: Mapping) -> str:
-    """The one-sided limits with their confidence, or what the verdict rests on."""
-    lo, hi, conf = d.get("lower"), d.get("upper"), d.get("confidence")
+    """The one-sided limits (their confidence is stated under the table), or what the verdict rests on."""
+    lo, hi = d.get("lower"), d.get("upper")
     if "status" not in d:
-        return "point estimate (record predates the confidence contract)"
+        return "point estimate (old record)"
     if lo is None and hi is None:
         return {"exact": "exact", "seeded draw": "one seeded draw"}.get(d.get("basis"), str(d.get("basis")))
     lo = "−∞" if lo is None else _fmt(lo)
     hi = "∞" if hi is None else _fmt(hi)
-    return f"[{lo}, {hi}] at {conf:.0%} each side"
+    conf = d.get("confidence")
+    other = f" at {100 * conf:.4g}%" if conf and abs(conf - CONFIDENCE) > 1e-12 else ""
+    return f"[{lo}, {hi}]{other}"
 
 
 def slack_text(d: Mapping) -> str:
     from .claims import slack
     s = d.get("slack")
-    if s is None or isinstance(s, str):
-        s = slack(d["measured"], d["bound"], d["relation"]) if not isinstance(s, str) else float(s)
-    return _fmt(float(s))
+    s = slack(d["measured"], d["bound"], d["relation"]) if s is None else float(s)
+    return "—" if s != s else _fmt(s)  # NaN: 0 against a bound of 0, met with equality
+
+
+def _exact_suffix(exact: str | None, shown: str) -> str:
+    """`` (= 1/3)`` for a short exact value that differs from its float; long closed forms are left
+    to the page (they would push the verdict off the table)."""
+    if not exact or exact == shown or exact in ("oo", "-oo", "nan") or len(exact) > 24:
+        return ""
+    return f" (= `{exact}`)"
 
 
 def verdict_rows(verdicts: Iterable[Verdict | Mapping]) -> list[list]:
@@ -53,20 +63,18 @@ def verdict_rows(verdicts: Iterable[Verdict | Mapping]) -> list[list]:
     for v in verdicts:
         d = v.to_dict() if isinstance(v, Verdict) else v
         measured = _fmt(d["measured"])
-        if d.get("measured_exact") and d["measured_exact"] != _fmt(d["measured"]):
-            measured += f" (= {d['measured_exact']})"
+        measured += _exact_suffix(d.get("measured_exact"), measured)
         bound = _fmt(d["bound"])
-        if d.get("bound_exact") and d["bound_exact"] != bound:
-            bound += f" (= {d['bound_exact']})"
+        bound += _exact_suffix(d.get("bound_exact"), bound)
         status = record_status(d)
-        ok = "as expected" if status == ("holds" if d["expect"] else "fails") else "UNEXPECTED"
+        ok = "" if status == ("holds" if d["expect"] else "fails") else " (UNEXPECTED)"
         rel = {"<=": "≤", ">=": "≥"}[d["relation"]]
-        rows.append([f"{d['case']} ({d['method']})", d["role"].replace("_", " "), measured,
-                     interval_text(d), f"{rel} {bound}", slack_text(d), f"**{status}** ({ok})"])
+        rows.append([f"{d['case']} ({d['method']})", d["role"].replace("_", " "), f"**{status}**{ok}", measured,
+                     interval_text(d), f"{rel} {bound}", slack_text(d)])
     return rows
 
 
-VERDICT_HEADER = ["case (method)", "role", "measured", "interval", "bound", "slack", "verdict"]
+VERDICT_HEADER = ["case (method)", "role", "verdict", "measured", "one-sided limits", "bound", "slack"]
 
 
 def verdict_table(verdicts: Iterable[Verdict | Mapping]) -> str:
