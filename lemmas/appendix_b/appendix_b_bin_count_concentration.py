@@ -13,7 +13,7 @@ among the first :math:`\nu m` of :math:`mV` uniformly permuted slots).
 (:math:`\gamma\in\{0.1,0.2,0.25,0.3,0.4\}\cap\frac1V\mathbb Z`, :math:`\varepsilon\in\{0.02,\dots,0.1\}` for
 Lemma 24; every :math:`\nu\in[V/3,2V/3]` and :math:`\delta_P\in\{0.1,0.01,0.001\}` for Remark 25).
 **Exact**: the hypergeometric law (float64, scipy). **Empirical**: :math:`R` sampled placements,
-colour 1, with a 95% Clopper--Pearson interval on the tail (uncertainty on the ratio).
+colour 1, with one-sided 99% Clopper--Pearson limits on the tail (limits of the ratio).
 Lemma 24's bound exceeds 1 (is vacuous) unless :math:`\varepsilon^2\gamma m>3\log2`, i.e.
 :math:`m\gtrsim 10^3`; the exact cases reach :math:`m=2\cdot10^4`.
 **Quantities, not only rates** (``part="remark25_quantile"``): the Remark-25 ratios above are tiny

@@ -13,7 +13,7 @@ measured value is :math:`c_\delta`, the :math:`(1-\delta)`-quantile of :math:`C`
 (bound 20). ``pairs="fixed"`` takes :math:`(\mu,\mu')=(1,2)` as the lemma does; ``pairs="all"`` the
 worst pair, which is what Proposition 19 needs (a union bound).
 **Exact** (:math:`L=2`, tiny :math:`V,m`): the law of :math:`C` over every pair of tables.
-**Empirical**: :math:`R` sampled chains, with a distribution-free 95% upper confidence bound on
+**Empirical**: :math:`R` sampled chains, with distribution-free one-sided 99% confidence limits on
 the quantile, the largest :math:`C` seen, and :math:`C_l` per level.
 **Exact check**: at :math:`V=3`, :math:`m=3` two colours share their bins with probability 0.28, so
 the exact check takes :math:`\delta=0.3` (the lemma's :math:`O(\delta_P)` is large at such sizes).

@@ -11,8 +11,8 @@ smallest :math:`c` with :math:`\|Pz\|^2\ge\|z\|^2/(cm)` (:math:`+\infty` if :mat
 measured value is :math:`c_\delta`, the :math:`(1-\delta)`-quantile of :math:`C`, i.e. the
 smallest constant for which the inequality holds with probability :math:`\ge1-\delta`. Bound 20.
 **Exact** (tiny :math:`V,m`): the law of :math:`C` from every table of Lemma 20's law.
-**Empirical**: :math:`R` sampled matrices; the sample quantile with a distribution-free 95% upper
-confidence bound (order statistic), the largest :math:`C` seen (the constant that held in the
+**Empirical**: :math:`R` sampled matrices; the sample quantile with distribution-free one-sided 99%
+confidence limits (order statistics), the largest :math:`C` seen (the constant that held in the
 whole sample), and the fraction of draws violating 20 with a Clopper--Pearson interval.
 The lemma is for a **fixed** :math:`z`; :math:`\min_{z\perp\mathbf 1}` (the smallest singular
 value of :math:`P` on :math:`\mathbf 1^\perp`) is reported beside it and is much smaller.

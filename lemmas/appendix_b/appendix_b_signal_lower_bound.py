@@ -17,7 +17,7 @@ gap of the signal-gap claim (``verify.rhm.assumptions.signal_gaps``),
 **Exact**: :math:`C` in exact arithmetic (rationals and surds) for each grammar of a list of
 seeds; measured = the largest (the constant that held for every one of them).
 **Empirical** (over random grammars): the :math:`(1-\delta)`-quantile of :math:`C` over :math:`R`
-grammars (float64 exact algorithm per grammar), with a distribution-free 95% upper bound.
+grammars (float64 exact algorithm per grammar), with distribution-free one-sided 99% limits (order statistics).
 **Cross-check** (``kind="identity"``, independent of ``verify.rhm.exact``): the first-token matrices
 are counted directly from the grammar's rules, :math:`A_l=P_1\cdots P_{l-1}` is multiplied out in
 rationals, and :math:`\min_{\nu\ne\nu'}\|A_l(e_\nu-e_{\nu'})\|^2` (the proof's identity) is compared
