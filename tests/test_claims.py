@@ -193,3 +193,10 @@ def test_pearson_statistic_by_hand():
     stat, dof = hstats.pearson_statistic([30, 70, 0], [0.5, 0.5, 0])
     assert dof == 1 and stat == pytest.approx((30 - 50) ** 2 / 50 * 2)
     assert hstats.pearson_statistic([1, 1], [1.0, 0.0])[0] == float("inf")  # an impossible outcome observed
+
+
+def test_limit_free_verdicts_say_what_they_rest_on():
+    from verify.harness.claims import basis_text
+    assert basis_text("exact") == "exact"
+    assert basis_text("seeded draw") == "one seeded draw, no interval"
+    assert basis_text("seeded draw", {"test_level": 0.01}) == "test at level 1% (seeded draw)"

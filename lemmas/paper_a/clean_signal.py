@@ -143,7 +143,7 @@ def consistency(case: Case, device, generator) -> Measurement:
         stat, dof = stat + st, dof + df
     critical = float(stats.chi2.ppf(1 - 0.01, max(dof, 1)))
     return Measurement(value=stat / critical, details={"grammar": repr(g), "samples": p["samples"], "levels": rows,
-                                                       "chi2": stat, "dof": dof, "critical_99": critical})
+                                                       "chi2": stat, "dof": dof, "critical_99": critical, "test_level": 0.01})
 
 
 def empirical(case: Case, device, generator) -> Measurement:

@@ -115,7 +115,7 @@ def consistency(case: Case, device, generator) -> Measurement:
     critical = float(stats.chi2.ppf(CONFIDENCE, max(dof, 1)))
     return Measurement(value=critical / stat if stat > 0 else float("inf"),
                        details={"grammar": repr(g), "samples": p["samples"], "levels": rows, "chi2": stat,
-                                "dof": dof, "critical_99": critical, "p_value": float(stats.chi2.sf(stat, max(dof, 1)))})
+                                "dof": dof, "critical_99": critical, "test_level": 0.01, "p_value": float(stats.chi2.sf(stat, max(dof, 1)))})
 
 
 def bound(case: Case):

@@ -121,7 +121,7 @@ def consistency(case: Case, device, generator) -> Measurement:
     critical = float(stats.chi2.ppf(CONFIDENCE, dof))
     value = critical / stat if stat > 0 else float("inf")
     return Measurement(value=value, details={"grammar": repr(g), "samples": p["samples"], "levels": rows,
-                                             "chi2": stat, "dof": dof, "critical_99": critical,
+                                             "chi2": stat, "dof": dof, "critical_99": critical, "test_level": 0.01,
                                              "p_value": float(stats.chi2.sf(stat, dof))})
 
 

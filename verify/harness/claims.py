@@ -189,6 +189,15 @@ def slack(measured: float, bound: float, relation: str) -> float:
     return num / den
 
 
+def basis_text(basis: str | None, details: Mapping | None = None) -> str:
+    """What a limit-free verdict rests on: ``exact``; a test at its stated level (``details["test_level"]``:
+    a statistic over its critical value, decided on one seeded draw); or one seeded draw."""
+    level = (details or {}).get("test_level")
+    if basis == "seeded draw" and isinstance(level, (int, float)):
+        return f"test at level {100 * level:.3g}% (seeded draw)"
+    return {"exact": "exact", "seeded draw": "one seeded draw, no interval"}.get(basis, str(basis))
+
+
 def _exact_str(x) -> str | None:
     if isinstance(x, Fraction):
         return str(x)
@@ -253,7 +262,7 @@ class Verdict:
     def interval_str(self) -> str:
         """The one-sided limits with their confidence, or the basis of a limit-free verdict."""
         if self.lower is None and self.upper is None:
-            return {"exact": "exact", "seeded draw": "one seeded draw, no interval"}.get(self.basis, self.basis)
+            return basis_text(self.basis, self.details)
         lo = "-inf" if self.lower is None else f"{self.lower:.4g}"
         hi = "inf" if self.upper is None else f"{self.upper:.4g}"
         return f"[{lo}, {hi}] one-sided {self.confidence:.0%} each"

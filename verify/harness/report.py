@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
-from .claims import Verdict
+from .claims import Verdict, basis_text
 from .stats import CONFIDENCE
 
 
@@ -35,7 +35,7 @@ def interval_text(d: Mapping) -> str:
     if "status" not in d:
         return "point estimate (old record)"
     if lo is None and hi is None:
-        return {"exact": "exact", "seeded draw": "one seeded draw"}.get(d.get("basis"), str(d.get("basis")))
+        return basis_text(d.get("basis"), d.get("details"))
     lo = "−∞" if lo is None else _fmt(lo)
     hi = "∞" if hi is None else _fmt(hi)
     conf = d.get("confidence")
