@@ -34,6 +34,8 @@ import numpy as np
 import sympy
 import torch
 
+from ..validate import finite as _finite, generator as _check_generator, int_at_least, real_in
+
 ACTIVATIONS = ("relu", "abs", "tanh", "erf")
 _CLOSED_FORM = ("relu", "abs", "erf")
 
@@ -45,10 +47,9 @@ def _check_activation(activation: str) -> str:
 
 
 def _check_beta(beta) -> float:
-    b = float(beta)
-    if not 0.0 <= b < 1.0:
-        raise ValueError(f"beta (bias variance) must be in [0, 1); got {beta!r}")
-    return b
+    if isinstance(beta, sympy.Basic) and beta.is_number:
+        beta = float(beta)
+    return real_in("beta (bias variance)", beta, 0.0, 1.0, hi_open=True)
 
 
 def activation_fn(activation: str):
@@ -69,9 +70,8 @@ def beta_xavier(in_dim: int, width: int, beta: float, generator: torch.Generator
     if not isinstance(width, (int, np.integer)) or width < 1:
         raise ValueError(f"width (number of neurons q) must be an integer >= 1; got {width!r}")
     beta = _check_beta(beta)
-    wv = 1.0 - beta if weight_var is None else float(weight_var)
-    if wv <= 0:
-        raise ValueError(f"weight_var must be > 0; got {wv}")
+    wv = 1.0 - beta if weight_var is None else real_in("weight_var", weight_var, 0.0, lo_open=True)
+    _check_generator("generator", generator)
     W = torch.randn(width, in_dim, generator=generator, dtype=torch.float64) * np.sqrt(wv / in_dim)
     b = torch.randn(width, generator=generator, dtype=torch.float64) * np.sqrt(beta)
     return W.to(device=device, dtype=dtype), b.to(device=device, dtype=dtype)
@@ -79,12 +79,31 @@ def beta_xavier(in_dim: int, width: int, beta: float, generator: torch.Generator
 
 def random_features(z: torch.Tensor, W: torch.Tensor, b: torch.Tensor, activation: str = "relu") -> torch.Tensor:
     r""":math:`\Phi(z)=\sigma(zW^\top+b)/\sqrt q`, so :math:`\Phi(z)\Phi(z')^\top` is the Monte-Carlo kernel."""
+    _check_activation(activation)
+    for name, t in (("z", z), ("W", W), ("b", b)):
+        if not isinstance(t, torch.Tensor):
+            raise ValueError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
+        _finite(name, t)
+    if W.ndim != 2 or b.shape != (W.shape[0],) or z.shape[-1] != W.shape[1]:
+        raise ValueError(f"shapes must be z (..., N), W (q, N), b (q,); got z {tuple(z.shape)}, W {tuple(W.shape)}, "
+                         f"b {tuple(b.shape)}")
     return activation_fn(activation)(z @ W.T + b) / np.sqrt(W.shape[0])
 
 
 def mc_kernel(x: torch.Tensor, y: torch.Tensor, width: int, beta: float, generator: torch.Generator,
               activation: str = "relu", chunk: int = 1 << 14) -> torch.Tensor:
     """Finite-width kernel :math:`\\frac1q\\sum_{i\\le q}\\sigma(w_i\\cdot x+b_i)\\sigma(w_i\\cdot y+b_i)`."""
+    width = int_at_least("width (number of neurons q)", width, 1)
+    chunk = int_at_least("chunk", chunk, 1)
+    _check_activation(activation)
+    _check_beta(beta)
+    _check_generator("generator", generator)
+    for name, t in (("x", x), ("y", y)):
+        if not isinstance(t, torch.Tensor) or t.ndim != 2:
+            raise ValueError(f"{name} must be a 2-d torch.Tensor (n, N); got {getattr(t, 'shape', type(t).__name__)}")
+        _finite(name, t)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x and y must have the same input dimension N; got {x.shape[1]} and {y.shape[1]}")
     out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64, device=x.device)
     done = 0
     while done < width:
@@ -116,7 +135,10 @@ def dual_activation_sympy(activation: str = "relu"):
 def dual_activation(t, activation: str = "relu") -> np.ndarray:
     r""":math:`\hat\sigma(t)` in float64 (closed form; tanh by its Hermite series)."""
     _check_activation(activation)
-    t = np.clip(np.asarray(t, dtype=np.float64), -1.0, 1.0)
+    t = np.asarray(_finite("t", t), dtype=np.float64)
+    if t.size and np.abs(t).max() > 1.0 + 1e-9:  # a correlation: only rounding may leave [-1, 1]
+        raise ValueError(f"t (a correlation) must lie in [-1, 1]; got values in [{t.min()}, {t.max()}]")
+    t = np.clip(t, -1.0, 1.0)
     if activation == "relu":
         return (np.sqrt(1 - t ** 2) + (np.pi - np.arccos(t)) * t) / (2 * np.pi)
     if activation == "abs":
@@ -131,8 +153,8 @@ def kernel(x: torch.Tensor | np.ndarray, y, beta: float, activation: str = "relu
     r"""Closed-form :math:`k_\beta(x,y)=\hat\sigma((1-\beta)\langle x,y\rangle/N+\beta)` for inputs of
     squared norm N (e.g. :math:`\{\pm1\}^N`); checked, not assumed: raises otherwise."""
     beta = _check_beta(beta)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    x = np.asarray(_finite("x", x), dtype=np.float64)
+    y = np.asarray(_finite("y", y), dtype=np.float64)
     N = x.shape[1]
     for name, v in (("x", x), ("y", y)):
         if not np.allclose((v ** 2).sum(1), N):
@@ -150,8 +172,7 @@ def hermite_coefficient(activation: str, n: int):
     :func:`hermite_coefficient_by_integration` computes the same by symbolic integration (tests)."""
     if activation not in ("relu", "abs"):
         raise ValueError(f"exact Hermite coefficients are implemented for 'relu' and 'abs'; got {activation!r}")
-    if n < 0:
-        raise ValueError(f"n must be >= 0; got {n}")
+    n = int_at_least("n (Hermite degree)", n, 0)
     if activation == "abs":
         return 2 * hermite_coefficient("relu", n) - (1 if n == 1 else 0)
     if n == 0:

@@ -25,6 +25,8 @@ import numbers
 import sympy
 import torch
 
+from ..validate import finite as _finite, generator as _check_generator
+
 __all__ = ["RandomFourierFeatures", "check_sigma", "check_width", "concatenate_tokens",
            "kernel_limit_derivation", "random_features_gram", "random_fourier_features", "rbf_kernel",
            "rbf_kernel_tokenwise", "sample_frequencies"]
@@ -59,7 +61,7 @@ def _check_float_tensor(name: str, h) -> torch.Tensor:
         raise ValueError(f"{name} must be a floating-point tensor (float32/float64); got dtype {h.dtype}")
     if h.dim() < 1:
         raise ValueError(f"{name} must have at least one dimension (the last one is d_h); got a scalar")
-    return h
+    return _finite(name, h)
 
 
 # -- random features ---------------------------------------------------------------------------
@@ -74,8 +76,7 @@ def sample_frequencies(input_dim: int, num_features: int, sigma: float, generato
     d = _check_dim("input_dim (d_h = s d_e)", input_dim)
     M = check_width(num_features)
     sigma = check_sigma(sigma)
-    if not isinstance(generator, torch.Generator):
-        raise ValueError(f"generator must be a torch.Generator; got {type(generator).__name__}")
+    _check_generator("generator", generator)
     if dtype not in (torch.float32, torch.float64):
         raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
     shape = tuple(int(b) for b in batch_shape) + (M, d)

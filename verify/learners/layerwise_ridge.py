@@ -47,7 +47,7 @@ from tqdm.auto import tqdm
 
 from verify.features import rff
 from verify.rhm import Grammar, assumptions, sample
-from verify.validate import int_at_least as _int_at_least
+from verify.validate import int_at_least as _int_at_least, int_tokens as _int_tokens
 
 __all__ = ["FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parameters", "practical_parameters",
            "level_generator", "sample_allocation", "stage_samples", "tensor_features", "training_samples"]
@@ -241,8 +241,20 @@ class LayerwiseRidge:
                for i in range(0, x.shape[0], batch_size)]
         return torch.cat(out) if out else torch.empty(0, self.feature_dim(level), dtype=self.dtype)
 
+    def check_inputs(self, x: torch.Tensor, y: torch.Tensor | None = None, min_n: int = 0) -> None:
+        """ValueError unless ``x`` is an int tensor ``[n, s**L]`` of tokens in ``[0, V)`` with ``n >= min_n``
+        and ``y`` (if given) an int tensor ``[n]`` of labels in ``[0, n_c)``."""
+        width = self.tuple_size ** self.num_layers
+        _int_tokens(f"x (input tokens, shape [n, s**L = {width}])", x, self.num_features, (None, width))
+        if x.shape[0] < min_n:
+            raise ValueError(f"x must hold at least {min_n} sample(s) (n >= {min_n}); got n = {x.shape[0]}")
+        if y is not None:
+            _int_tokens(f"y (labels, shape [n = {x.shape[0]}])", y, self.num_classes, (x.shape[0],))
+
     def forward(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
         """:math:`h^{(0)}_1` for full inputs ``x`` ``(n, s^L)``, batch by batch."""
+        self.check_inputs(x, min_n=1)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
         return torch.cat([self.embed(x[i:i + batch_size], 0)[:, 0] for i in range(0, x.shape[0], batch_size)])
 
     __call__ = forward
@@ -251,6 +263,7 @@ class LayerwiseRidge:
         return self.forward(x, batch_size).argmax(-1)
 
     def accuracy(self, x: torch.Tensor, y: torch.Tensor, batch_size: int = 4096) -> float:
+        self.check_inputs(x, y, min_n=1)
         return float((self.predict(x, batch_size).cpu() == y.cpu()).double().mean())
 
     # -- training ------------------------------------------------------------------------------
@@ -311,7 +324,11 @@ class LayerwiseRidge:
                   generator: torch.Generator | None = None, batch_size: int = 4096, progress: bool = False
                   ) -> torch.Tensor:
         """Stage ``level`` on samples ``(x, y)``: draw :math:`\\Phi^{(l)}` if needed, fit :math:`W^{(l)}`."""
+        if level not in self.levels:
+            raise ValueError(f"level must be an integer in [1, {self.num_layers}]; got {level!r}")
         p = self.levels[level]
+        self.check_inputs(x, y, min_n=1)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
         if level not in self.feature_maps:
             if generator is None:
                 raise ValueError("generator is required to draw the random features of an untrained level")

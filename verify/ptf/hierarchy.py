@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from ..validate import int_at_least
 from .polynomial import Polynomial, all_points, sign
 
 
@@ -32,7 +33,7 @@ class PTFLabel:
     kind: str = "ptf"
 
     def __post_init__(self):
-        inputs = tuple(int(i) for i in self.inputs)
+        inputs = tuple(int_at_least("PTFLabel.inputs (variable indices)", i, 0) for i in self.inputs)
         object.__setattr__(self, "inputs", inputs)
         if len(set(inputs)) != len(inputs):
             raise ValueError(f"PTFLabel.inputs must be distinct; got {inputs}")

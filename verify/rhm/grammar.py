@@ -127,6 +127,12 @@ class Grammar:
 
     def __post_init__(self):
         _validate_rules(self.rules, self.num_features, self.num_classes)
+        _, m, s = np.shape(self.rules[0])
+        for name, field, want in (("num_synonyms", self.num_synonyms, m), ("tuple_size", self.tuple_size, s),
+                                  ("num_layers", self.num_layers, len(self.rules))):
+            if isinstance(field, bool) or not isinstance(field, numbers.Integral) or field != want:
+                raise ValueError(f"{name} must equal the rules' {want} (rules[0] has shape (n_c, m, s) = "
+                                 f"{np.shape(self.rules[0])}, {len(self.rules)} levels); got {field!r}")
         frozen = []
         for r in self.rules:
             r = np.array(r, dtype=np.int64, copy=True)
@@ -194,7 +200,8 @@ def _validate_rules(rules, num_features, num_classes) -> None:
     for l, r in enumerate(arrays):
         want = (num_classes if l == 0 else num_features, m, s)
         if r.shape != want:
-            raise ValueError(f"rules[{l}] must have shape {want} ((|V_{l}|, m, s)); got {r.shape}")
+            raise ValueError(f"rules[{l}] must have shape {want} (({'num_classes' if l == 0 else 'num_features'}, m, s)); "
+                             f"got {r.shape}: the rules and num_features / num_classes disagree")
         if r.size and not np.issubdtype(r.dtype, np.integer):
             raise ValueError(f"rules[{l}] must hold integers; got dtype {r.dtype}")
         if r.min() < 0 or r.max() >= num_features:

@@ -15,6 +15,7 @@ import numbers
 import numpy as np
 import torch
 
+from ..validate import generator as _check_generator, int_at_least, int_tokens
 from .grammar import Grammar, encode_patches
 
 
@@ -25,6 +26,7 @@ def _check_n(n) -> int:
 
 
 def _device(device, generator: torch.Generator) -> torch.device:
+    _check_generator("generator", generator)
     return generator.device if device is None else torch.device(device)
 
 
@@ -72,6 +74,7 @@ def sample(grammar: Grammar, n: int, generator: torch.Generator, device=None,
     consumed batch by batch).
     """
     n = _check_n(n)
+    batch_size = int_at_least("batch_size", batch_size, 1)
     device = _device(device, generator)
     xs, ys = [], []
     for start in range(0, n, batch_size):
@@ -121,11 +124,11 @@ class Parse:
 def parse(grammar: Grammar, x: torch.Tensor) -> Parse:
     r"""Parse inputs bottom-up, level by level, by looking each patch up among the rules.
 
-    Raises ``ValueError`` if some patch is produced by no rule (the input is not in the language).
+    Raises ``ValueError`` if ``x`` is not an int tensor ``[n, s**L]`` of tokens in :math:`[0,V)`, or if some
+    patch is produced by no rule (the input is not in the language).
     """
     v, s, L = grammar.num_features, grammar.tuple_size, grammar.num_layers
-    if x.ndim != 2 or x.shape[1] != grammar.input_length:
-        raise ValueError(f"x must have shape [n, s**L] = [n, {grammar.input_length}]; got {tuple(x.shape)}")
+    int_tokens("x (tokens, shape [n, s**L])", x, v, (None, grammar.input_length))
     weights = torch.as_tensor(v ** np.arange(s - 1, -1, -1), device=x.device, dtype=torch.long)
     symbols = [None] * (L + 1)
     patch_index = [None] * (L + 1)
