@@ -200,3 +200,10 @@ def test_limit_free_verdicts_say_what_they_rest_on():
     assert basis_text("exact") == "exact"
     assert basis_text("seeded draw") == "one seeded draw, no interval"
     assert basis_text("seeded draw", {"test_level": 0.01}) == "test at level 1% (seeded draw)"
+
+
+def test_inside_ratio():
+    assert hstats.inside_ratio(2.0, 1.0, 4.0) == 0.5          # inside
+    assert hstats.inside_ratio(5.0, 1.0, 4.0) == 1.25         # above the upper limit
+    assert hstats.inside_ratio(0.5, 1.0, 4.0) == 2.0          # below the lower limit
+    assert hstats.inside_ratio(1.0, 0.0, 0.0) == float("inf")

@@ -5,6 +5,7 @@ import math
 import numbers
 
 import numpy as np
+import torch
 
 
 def int_at_least(name: str, value, lo: int) -> int:
@@ -30,7 +31,6 @@ def real_in(name: str, value, lo: float = -math.inf, hi: float = math.inf, *, lo
 
 def finite(name: str, x):
     """``x`` (a torch tensor or array-like) unchanged if every entry is finite, else a ValueError naming ``name``."""
-    import torch
     t = x if isinstance(x, torch.Tensor) else None
     if t is not None:
         bad = (t.is_floating_point() or t.is_complex()) and not bool(torch.isfinite(t).all())
@@ -44,7 +44,6 @@ def finite(name: str, x):
 
 def generator(name: str, value):
     """``value`` if it is a ``torch.Generator``, else a ValueError naming ``name`` (no global RNG fallback)."""
-    import torch
     if not isinstance(value, torch.Generator):
         raise ValueError(f"{name} must be a torch.Generator (seeded explicitly; the global RNG is never used); "
                          f"got {type(value).__name__}")
@@ -54,7 +53,6 @@ def generator(name: str, value):
 def int_tokens(name: str, x, hi: int, shape: tuple | None = None):
     """A torch integer tensor with entries in ``[0, hi)`` and, where ``shape`` is given, that shape (``None``
     entries are free), or a ValueError naming ``name``."""
-    import torch
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
     if x.is_floating_point() or x.is_complex() or x.dtype == torch.bool:
@@ -62,6 +60,8 @@ def int_tokens(name: str, x, hi: int, shape: tuple | None = None):
     if shape is not None and (x.ndim != len(shape) or any(w is not None and g != w for g, w in zip(x.shape, shape))):
         want = ", ".join("n" if w is None else str(w) for w in shape)
         raise ValueError(f"{name} must have shape [{want}]; got {list(x.shape)}")
-    if x.numel() and (int(x.min()) < 0 or int(x.max()) >= hi):
-        raise ValueError(f"{name} must hold integers in [0, {hi - 1}]; got min {int(x.min())}, max {int(x.max())}")
+    if x.numel():
+        lo_, hi_ = int(x.min()), int(x.max())
+        if lo_ < 0 or hi_ >= hi:
+            raise ValueError(f"{name} must hold integers in [0, {hi - 1}]; got min {lo_}, max {hi_}")
     return x

@@ -30,14 +30,13 @@ and Remark 25's radius divided by 4.
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy import stats
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import CONFIDENCE, quantile_limits, rate_limits
+from verify.harness.stats import CONFIDENCE, inside_ratio, quantile_limits, rate_limits
 
 STATEMENT = (r"\Pr\big(|N_{\le\gamma V,\mu}-\gamma m|\ge\varepsilon\gamma m\big)\le2e^{-\varepsilon^2\gamma m/3};\quad "
              r"N_{\le\nu,\mu}=\tfrac{\nu m}V\pm\sqrt{2m\log(2/\delta_P)}\ \text{w.p.}\ge1-\delta_P,\ \nu\in[V/3,2V/3]")
@@ -95,7 +94,7 @@ def quantile_rows(p: dict, cum=None) -> list[dict]:
             lo, hi = quantile_limits(dev, 1 - r["delta"])
             row.update(sampled_quantile=float(np.quantile(dev, 1 - r["delta"], method="inverted_cdf")),
                        lower=lo, upper=hi, ratio_lo=lo / r["thr"], ratio_hi=hi / r["thr"],
-                       inside=max(ex / hi if hi > 0 else math.inf, lo / ex if ex > 0 else (0 if lo == 0 else math.inf)))
+                       inside=inside_ratio(ex, lo, hi))
         rows.append(row)
     return rows
 

@@ -33,7 +33,7 @@ import torch
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import CONFIDENCE, clopper_pearson, quantile_limits
+from verify.harness.stats import CONFIDENCE, clopper_pearson, inside_ratio, quantile_limits
 
 STATEMENT = r"\|P_1\cdots P_l(e_\mu-e_{\mu'})\|\ \ge\ (20m)^{-l/2}\quad\forall l\le L\quad\text{w.p.}\ \ge1-O(\delta_P)"
 
@@ -122,8 +122,7 @@ def against_exact(case: Case, device, generator) -> Measurement:
     # rounded to 9 digits as the exact law's atoms are (discrete law: atoms must compare equal)
     C = np.round(chain_constants(P, p["m"], p.get("pairs", "fixed")).max(1), 9)
     lo, hi = quantile_limits(C, 1 - p["delta"])
-    ratio = max(ex / hi, lo / ex)
-    return Measurement(value=ratio, details={"exact_c_delta": ex, "sampled_limits_99": [lo, hi],
+    return Measurement(value=inside_ratio(ex, lo, hi), details={"exact_c_delta": ex, "sampled_limits_99": [lo, hi],
                                              "sampled_c_delta": float(np.quantile(C, 1 - p["delta"], method="inverted_cdf")),
                                              "chains": p["chains"], "test_level": 1 - (2 * CONFIDENCE - 1)})
 

@@ -36,7 +36,7 @@ import torch
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import CONFIDENCE, clopper_pearson, quantile_limits
+from verify.harness.stats import CONFIDENCE, clopper_pearson, inside_ratio, quantile_limits
 
 STATEMENT = r"\mathbf 1^\top z=0\ \Longrightarrow\ \|Pz\|^2\ \ge\ \frac{\|z\|^2}{20\,m}\quad\text{w.p.}\ \ge1-O(\delta_P)"
 
@@ -124,7 +124,7 @@ def against_exact(case: Case, device, generator) -> Measurement:
     # rounded to 12 digits: the law is discrete, its atoms must compare equal to the exact ones
     C = np.round(constants(P, bb.probe_vector(p["z"], V)) / m, 12)
     lo, hi = quantile_limits(C, 1 - p["delta"])
-    return Measurement(value=max(round(ex, 12) / hi, lo / round(ex, 12)), details={
+    return Measurement(value=inside_ratio(round(ex, 12), lo, hi), details={
         "exact_c_delta": ex, "sampled_limits_99": [lo, hi], "matrices": p["matrices"],
         "sampled_c_delta": float(np.quantile(C, 1 - p["delta"], method="inverted_cdf")),
         "test_level": 2 * (1 - CONFIDENCE)})

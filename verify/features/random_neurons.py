@@ -67,8 +67,7 @@ def beta_xavier(in_dim: int, width: int, beta: float, generator: torch.Generator
     across devices)."""
     if not isinstance(in_dim, (int, np.integer)) or in_dim < 1:
         raise ValueError(f"in_dim must be an integer >= 1; got {in_dim!r}")
-    if not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width (number of neurons q) must be an integer >= 1; got {width!r}")
+    width = int_at_least("width (number of neurons q)", width, 1)
     beta = _check_beta(beta)
     wv = 1.0 - beta if weight_var is None else real_in("weight_var", weight_var, 0.0, lo_open=True)
     _check_generator("generator", generator)

@@ -166,16 +166,11 @@ def decide(measurement: Measurement, bound, relation: str, method: str = "exact"
         return ("holds" if compare(m.value, bound, relation) else "fails"), basis
     lo = m.lower if m.lower is not None else -math.inf
     hi = m.upper if m.upper is not None else math.inf
-    if relation == "<=":
-        if compare(hi, bound, "<="):
-            return "holds", "confidence"
-        if not compare(lo, bound, "<="):
-            return "fails", "confidence"
-    else:
-        if compare(lo, bound, ">="):
-            return "holds", "confidence"
-        if not compare(hi, bound, ">="):
-            return "fails", "confidence"
+    far, near = (hi, lo) if relation == "<=" else (lo, hi)  # the limit farthest from / nearest to the bound's side
+    if compare(far, bound, relation):
+        return "holds", "confidence"
+    if not compare(near, bound, relation):
+        return "fails", "confidence"
     return "inconclusive", "confidence"
 
 

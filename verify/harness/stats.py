@@ -104,6 +104,15 @@ def quantile_limits(samples, q: float, confidence: float = CONFIDENCE) -> tuple[
     return lower, upper
 
 
+def inside_ratio(value: float, lower: float, upper: float) -> float:
+    r"""How far a positive exact ``value`` sits from the sampled limits ``[lower, upper]``:
+    :math:`\max(\text{value}/\text{upper},\ \text{lower}/\text{value})`, at most 1 exactly when it lies
+    inside them (the exact-against-sampled statistic; a zero denominator counts as outside)."""
+    above = value / upper if upper > 0 else math.inf
+    below = lower / value if value > 0 else (0.0 if lower == 0 else math.inf)
+    return max(above, below)
+
+
 def mean_limits(samples, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """One-sided Student-t limits of a mean: ``(lower, upper)``, each at ``confidence``."""
     x = np.asarray(samples, dtype=float).ravel()

@@ -10,7 +10,6 @@ result is moved to ``device``: the same seed gives the same samples on CPU and C
 from __future__ import annotations
 
 import dataclasses
-import numbers
 
 import numpy as np
 import torch
@@ -20,9 +19,7 @@ from .grammar import Grammar, encode_patches
 
 
 def _check_n(n) -> int:
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0:
-        raise ValueError(f"n (number of samples) must be a non-negative integer; got {n!r}")
-    return int(n)
+    return int_at_least("n (number of samples)", n, 0)
 
 
 def _device(device, generator: torch.Generator) -> torch.device:
