@@ -78,7 +78,7 @@ def symbolic_identities(form: str = "paper") -> dict:
         sq_bins = sum(ENN[i][j] * z[i] * z[j] for i in range(V_) for j in range(V_)) / m**2
         t1 = sum(ri * zi for ri, zi in zip(r, z))
         t2 = sum(ri * zi**2 for ri, zi in zip(r, z))
-        ez, ez2, e11 = t1 / Mr, t2 / Mr, (t1**2 - t2) / (Mr * (Mr - 1))
+        ez, ez2 = t1 / Mr, t2 / Mr
         _, tau2_v = lemma26_values(ez2 - ez**2, ez, Mr, m, form)
         out[f"Lemma 21 mean, bins = draws (V={V_})"] = sympy.simplify(mean_bins - ez)
         out[f"Lemma 21+26 second moment, bins = formula (V={V_})"] = sympy.simplify(sympy.together(sq_bins - tau2_v))

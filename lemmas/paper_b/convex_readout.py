@@ -38,7 +38,7 @@ import torch
 
 from verify import ptf
 from verify.harness.claims import Case, Claim, Measurement
-from verify.learners.layerwise_resnet import (LayerwiseResNet, ResNetConfig, gradient, hessian, objective,
+from verify.learners.layerwise_resnet import (LayerwiseResNet, ResNetConfig, hessian, objective,
                                               train_readout)
 
 FORMS = ("hessian", "hessian_agreement", "stopping", "joint_first_layer")

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from verify import rhm

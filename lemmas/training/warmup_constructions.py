@@ -110,7 +110,6 @@ def run(grammar: rhm.Grammar, construction: int, features: str = "tensor"):
     V, n_c, m, s, L = (grammar.num_features, grammar.num_classes, grammar.num_synonyms, grammar.tuple_size,
                        grammar.num_layers)
     tokens = one_hot(x, V)               # level-L tokens, one-hot
-    token_ids = x                        # the cluster ids the tokens encode (exact parents when no merging)
     q_err = Fraction(0)
     cluster_code = np.arange(V)          # level-L tokens are their own clusters
     for l in range(L, 0, -1):
@@ -150,7 +149,6 @@ def run(grammar: rhm.Grammar, construction: int, features: str = "tensor"):
             flat = h.reshape(-1, d_out)
             cl = np.array([ids.get(tuple(r), -1) for r in flat]).reshape(h.shape[:-1])
             tokens = one_hot(np.maximum(cl, 0), V)
-            token_ids = cl
     final = tokens[:, 0, :]
     target = one_hot(labels, n_c)
     err = max(sum((a - b) ** 2 for a, b in zip(r1, r2)) for r1, r2 in zip(final, target))

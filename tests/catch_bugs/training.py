@@ -2,14 +2,11 @@
 import dataclasses
 from fractions import Fraction
 
-import numpy as np
-import torch
-
 from verify.learners import layerwise_ridge
 from verify.learners.layerwise_ridge import LayerwiseRidge
 from verify.rhm import exact
 
-from . import Bug, lemma_module  # noqa: F401
+from . import Bug
 
 _conditional_q = exact.conditional_q
 _tensor_features = layerwise_ridge.tensor_features

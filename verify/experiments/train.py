@@ -7,7 +7,6 @@ fresh samples from the same seeds, and measures the test accuracy on one fixed t
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
