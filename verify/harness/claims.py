@@ -184,6 +184,11 @@ def slack(measured: float, bound: float, relation: str) -> float:
     return num / den
 
 
+def as_expected(status: str, expect: bool) -> bool:
+    """Checks must hold, negative controls must fail; inconclusive is never as expected."""
+    return status == ("holds" if expect else "fails")
+
+
 def basis_text(basis: str | None, details: Mapping | None = None) -> str:
     """What a limit-free verdict rests on: ``exact``; a test at its stated level (``details["test_level"]``:
     a statistic over its critical value, decided on one seeded draw); or one seeded draw."""
@@ -244,8 +249,7 @@ class Verdict:
 
     @property
     def as_expected(self) -> bool:
-        """Checks must hold, negative controls must fail; inconclusive is never as expected."""
-        return self.status == ("holds" if self.expect else "fails")
+        return as_expected(self.status, self.expect)
 
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)

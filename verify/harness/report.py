@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
-from .claims import Verdict, basis_text
+from .claims import Verdict, as_expected, basis_text, slack
 from .stats import CONFIDENCE
 
 
@@ -44,7 +44,6 @@ def interval_text(d: Mapping) -> str:
 
 
 def slack_text(d: Mapping) -> str:
-    from .claims import slack
     s = d.get("slack")
     s = slack(d["measured"], d["bound"], d["relation"]) if s is None else float(s)
     return "—" if s != s else _fmt(s)  # NaN: 0 against a bound of 0, met with equality
@@ -67,7 +66,7 @@ def verdict_rows(verdicts: Iterable[Verdict | Mapping]) -> list[list]:
         bound = _fmt(d["bound"])
         bound += _exact_suffix(d.get("bound_exact"), bound)
         status = record_status(d)
-        ok = "" if status == ("holds" if d["expect"] else "fails") else " (UNEXPECTED)"
+        ok = "" if as_expected(status, d["expect"]) else " (UNEXPECTED)"
         rel = {"<=": "≤", ">=": "≥"}[d["relation"]]
         rows.append([f"{d['case']} ({d['method']})", d["role"].replace("_", " "), f"**{status}**{ok}", measured,
                      interval_text(d), f"{rel} {bound}", slack_text(d)])
