@@ -207,3 +207,8 @@ def test_inside_ratio():
     assert hstats.inside_ratio(5.0, 1.0, 4.0) == 1.25         # above the upper limit
     assert hstats.inside_ratio(0.5, 1.0, 4.0) == 2.0          # below the lower limit
     assert hstats.inside_ratio(1.0, 0.0, 0.0) == float("inf")
+
+
+def test_bonferroni():
+    assert hstats.bonferroni(1) == pytest.approx(0.99) and hstats.bonferroni(4) == pytest.approx(0.9975)
+    assert hstats.bonferroni(2, 0.9) == pytest.approx(0.95)

@@ -27,7 +27,7 @@ import torch
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import assumptions
-from verify.harness.stats import CONFIDENCE, clopper_pearson, pearson_statistic, rate_limits
+from verify.harness.stats import CONFIDENCE, bonferroni, clopper_pearson, pearson_statistic, rate_limits
 from scipy import stats
 
 STATEMENT = r"p_\mu=\Pr[\text{first level-}l\text{ patch}=\mu]\ \ge\ (\kappa\,|P_l|)^{-1}\quad\forall l\in[L],\ \mu\in P_l"
@@ -82,7 +82,7 @@ def empirical(case: Case, device, generator) -> Measurement:
         c = c.cpu().numpy()
         i = int(np.argmin(c))
         val = c[i] / n * g.num_patches(l)
-        lo, hi = rate_limits(int(c[i]), n, 1 - (1 - conf) / total)  # Bonferroni over all patches
+        lo, hi = rate_limits(int(c[i]), n, bonferroni(total, conf))  # over all patches
         rows.append({"level": l, "min_Pl_phat": val, "exact_min_Pl_p": float(exact_min[l - 1])})
         if best is None or val < best:
             best, lo_best, hi_best = val, lo * g.num_patches(l), hi * g.num_patches(l)

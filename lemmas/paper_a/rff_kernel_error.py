@@ -59,7 +59,7 @@ from scipy import special
 from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.features import rff
-from verify.harness.stats import CONFIDENCE, mean_limits, quantile_limits, rate_limits, repetitions_to_decide
+from verify.harness.stats import CONFIDENCE, bonferroni, mean_limits, quantile_limits, rate_limits, repetitions_to_decide
 
 STATEMENT = (r"\Pr\Big[\sup_{\|h\|,\|h'\|\le1}\big|\langle\Phi_{\sigma,M}(h),\Phi_{\sigma,M}(h')\rangle"
              r"-\psi_\sigma(h,h')\big|\ge\varepsilon_{RF}\Big]\le2^8\frac{d_h}{\sigma^2\varepsilon_{RF}^2}"
@@ -223,7 +223,7 @@ def consistency_case(case: Case, device, generator) -> Measurement:
     e = gram[:, i, j] - psi                                                 # [R, pairs]
     tests = [(e[:, k], 0.0, "mean") for k in range(len(psi))] + \
             [(M * e[:, k] ** 2, var[k], "M E[e^2]") for k in range(len(psi))]
-    conf = 1 - (1 - CONFIDENCE) / (2 * len(tests))                           # two sides, Bonferroni
+    conf = bonferroni(2 * len(tests))                                        # two sides
     worst, rows = 0.0, []
     for k, (samples, exact_value, what) in enumerate(tests):
         lo, hi = mean_limits(samples, conf)

@@ -62,7 +62,7 @@ from scipy import stats
 
 from verify import ptf
 from verify.harness.claims import Case, Claim, Measurement
-from verify.harness.stats import CONFIDENCE, mean_limits, quantile_limits
+from verify.harness.stats import CONFIDENCE, bonferroni, mean_limits, quantile_limits
 from verify.features import random_neurons as rn
 
 STATEMENT = (r"\text{(a) }\|p\|_{\mathcal H_\beta}^2\le\sum_{k\le K}W^k[p]\,\frac{d^k}{k!\,c_k(\beta)},\qquad"
@@ -166,11 +166,6 @@ def mc_eigen_samples(d: int, beta: float, neurons: int, generator, chunk: int = 
     return np.concatenate(out, 1)
 
 
-def _bonferroni(k: int) -> float:
-    """Per-degree confidence so that k one-sided statements hold jointly at CONFIDENCE."""
-    return 1 - (1 - CONFIDENCE) / max(k, 1)
-
-
 def empirical_rkhs(p: dict, generator) -> Measurement:
     r""":math:`\|p\|^2_{\mathcal H}=\sum_S\hat p(S)^2/\hat\lambda_{|S|}` with Monte-Carlo eigenvalues; its limits
     come from the eigenvalues' one-sided t limits, jointly at 99 % over the degrees p uses (Bonferroni)."""
@@ -179,7 +174,7 @@ def empirical_rkhs(p: dict, generator) -> Measurement:
     z = mc_eigen_samples(d, float(p["beta"]), n, generator)
     w = weights_by_degree(coefs, d)
     degs = [k for k in range(d + 1) if w[k] != 0]
-    conf = _bonferroni(len(degs))
+    conf = bonferroni(len(degs))
     value, lower, upper, rows = 0.0, 0.0, 0.0, []
     for k in degs:
         lo, hi = mean_limits(z[k], conf)
@@ -205,7 +200,7 @@ def empirical_kernel(p: dict, generator) -> Measurement:
     d, beta, n = p["d"], p["beta"], p["neurons"]
     z = mc_eigen_samples(d, float(beta), n, generator)
     lam = np.array([float(sympy.N(l, 30)) for l in rn.cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)])
-    conf = _bonferroni(2 * (d + 1))  # two sides, d+1 degrees
+    conf = bonferroni(2 * (d + 1))  # two sides, d+1 degrees
     mean, se = z.mean(1), z.std(1, ddof=1) / np.sqrt(n)
     radius = stats.t.ppf(conf, n - 1) * se
     ratio = np.abs(mean - lam) / radius
@@ -366,7 +361,7 @@ def empirical_readout(p: dict, device, generator) -> Measurement:
         details["ls_sign_agreement"] = float((torch.sign(F @ v).squeeze(1) == torch.sign(y)).double().mean())
     if p["form"] == "readout_mean":
         # exact against empirical: B5 makes E[error] = eps(q) an identity; both sides are Monte Carlo here
-        conf = 1 - (1 - CONFIDENCE) / 2
+        conf = bonferroni(2)
         se_m = errs.std(ddof=1) / np.sqrt(errs.size)
         radius = float(stats.t.ppf(conf, errs.size - 1) * np.hypot(se_m, eps_se))
         details.update(mean_error=float(errs.mean()), mean_error_se=float(se_m), radius=radius)

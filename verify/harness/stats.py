@@ -31,6 +31,13 @@ def _check_counts(k: int, n: int) -> None:
         raise ValueError(f"need 0 <= k <= n and n > 0; got k={k}, n={n}")
 
 
+def bonferroni(k: int, confidence: float = CONFIDENCE) -> float:
+    """The confidence each of ``k`` statements needs so that all hold together at ``confidence``
+    (union bound)."""
+    _check_confidence(confidence)
+    return 1 - (1 - confidence) / max(int(k), 1)
+
+
 def rate_limits(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """One-sided exact Clopper--Pearson limits of a binomial rate ``k/n``: ``(lower, upper)``, each
     at ``confidence`` on its own side (``P[p >= lower] >= confidence``, ``P[p <= upper] >= confidence``)."""
