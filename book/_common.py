@@ -31,7 +31,8 @@ def confidence_note(claim_name, scale="small"):
     claim = CLAIMS[claim_name]
     k = sum(c.method == "empirical" for c in claim.cases_at(scale))
     fam = claim.family_confidence(scale)
-    return (f"Verdicts at {CONFIDENCE:.0%} one-sided confidence per case (exact cases exactly; the limits "
+    cite = f"Checked: Paper {claim.paper}, {claim.reference}" + (f", PDF {claim.page}" if claim.page else "") + ". "
+    return (cite + f"Verdicts at {CONFIDENCE:.0%} one-sided confidence per case (exact cases exactly; the limits "
             "column gives each side's limit at that confidence unless it names another); "
             f"*inconclusive* is never a pass. With {k} sampled case{'s' if k != 1 else ''} at this scale, "
             f"all are decided right together with probability at least {fam:.0%} (union bound). "

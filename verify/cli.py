@@ -20,7 +20,8 @@ def _cmd_list(args) -> int:
     claims = load_claims(args.lemmas)
     for name, c in claims.items():
         alias = f" (= {c.alias})" if c.alias else ""
-        print(f"{name:28s} Paper {c.paper}  {c.reference}{alias}")
+        page = f" [PDF {c.page}]" if c.page else ""
+        print(f"{name:28s} Paper {c.paper}  {c.reference}{page}{alias}")
         for case in c.cases:
             print(f"    {case.name:34s} {case.scale:5s} {case.method:9s} {case.role}")
     return 0

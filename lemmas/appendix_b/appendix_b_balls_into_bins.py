@@ -141,6 +141,7 @@ CLAIM = Claim(
     name="appendix_b_balls_into_bins",
     paper="A",
     reference="Lemma 20 (App. B)",
+    page="p. 32",
     alias="Lemma B.2 (inferred)",
     statement=STATEMENT,
     measured=(r"\text{exact: }\max_n|\Pr_{\rm enum}[N=n]-\Pr_{\rm law}[N=n]|\ (\text{bound }0);\ "

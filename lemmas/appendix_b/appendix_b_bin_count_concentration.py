@@ -153,6 +153,7 @@ CLAIM = Claim(
     name="appendix_b_bin_count_concentration",
     paper="A",
     reference="Lemma 24 and Remark 25 (App. B)",
+    page="p. 33",
     alias="Lemma B.6, Remark B.7 (inferred)",
     statement=STATEMENT,
     measured=r"\max_{\text{grid}}\ \Pr[\text{deviation}]\,/\,\text{bound}",

@@ -175,6 +175,7 @@ CLAIM = Claim(
     name="appendix_b_conditional_moment_bounds",
     paper="A",
     reference="Lemma 27 (App. B)",
+    page="pp. 35-37",
     alias="Lemma B.9 (inferred)",
     statement=STATEMENT,
     measured=r"\text{headroom: factor by which the bound could be tightened and still hold w.p. }1-\delta\ (\ge1\text{ holds})",

@@ -167,6 +167,7 @@ CLAIM = Claim(
     name="appendix_b_draws_without_replacement",
     paper="A",
     reference="Lemmas 21 and 26 (App. B)",
+    page="p. 32 (Lemma 21), p. 34 (Lemma 26)",
     alias="Lemmas B.3, B.8 (inferred)",
     statement=STATEMENT,
     measured=(r"\text{symbolic: \#identities not simplified to }0;\ \text{enumeration: largest exact discrepancy};"

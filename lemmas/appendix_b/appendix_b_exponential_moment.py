@@ -101,6 +101,7 @@ CLAIM = Claim(
     name="appendix_b_exponential_moment",
     paper="A",
     reference="Lemma 28 (App. B)",
+    page="p. 37",
     alias="Lemma B.10 (inferred)",
     statement=STATEMENT,
     measured=r"\max\ \log Ee^{\lambda W}/(\lambda^2 EW^2)\ \text{over the case's laws and }\lambda\in(0,1/b]",

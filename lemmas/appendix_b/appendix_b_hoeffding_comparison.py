@@ -216,6 +216,7 @@ CLAIM = Claim(
     name="appendix_b_hoeffding_comparison",
     paper="A",
     reference="Lemma 22 and Corollary 23 (App. B)",
+    page="p. 32 (Lemma 22), p. 33 (Corollary 23)",
     alias="Lemma B.4, Corollary B.5 (inferred)",
     statement=STATEMENT,
     measured=(r"\max_g E g(S^{\rm wor})/E g(S^{\rm wr})\ \text{(convex }g)\ \text{or}\ "

@@ -147,6 +147,7 @@ CLAIM = Claim(
     name="appendix_b_multistep_contraction",
     paper="A",
     reference="Lemma 30 (App. B)",
+    page="p. 39",
     alias="Lemma B.12 (inferred)",
     statement=STATEMENT,
     measured=(r"c_\delta=(1-\delta)\text{-quantile of }\max_{l\le L}\|P_1\cdots P_l(e_\mu-e_{\mu'})\|^{-2/l}/m\ "

@@ -150,6 +150,7 @@ CLAIM = Claim(
     name="appendix_b_one_step_contraction",
     paper="A",
     reference="Lemma 29 (App. B)",
+    page="pp. 37-39",
     alias="Lemma B.11 (inferred)",
     statement=STATEMENT,
     measured=(r"c_\delta=(1-\delta)\text{-quantile of }\|z\|^2/(m\|Pz\|^2)\ "

@@ -179,6 +179,7 @@ CLAIM = Claim(
     name="appendix_b_signal_lower_bound",
     paper="A",
     reference="Proposition 19 (App. B)",
+    page="p. 31, restated p. 39",
     alias="Proposition B.1 (inferred)",
     statement=STATEMENT,
     measured=(r"\max_{l\ge2}\rho_l^{-2/(l-1)}/m\ \text{(the constant in place of 20): largest over listed grammars "

@@ -189,6 +189,7 @@ CLAIM = Claim(
     name="clean_signal",
     paper="A",
     reference="Informal Principle 2 (ii), eq. (8)",
+    page="pp. 2-3 (Principle 2)",
     alias="Informal Principle 1.2 (ii)",
     statement=STATEMENT,
     measured=(r"\max_{l,\mu} d_{TV}\big(P(\zeta,W\mid\mu),\,P(\zeta\mid\mu)\prod_iP(W_i\mid\mu)\big)"

@@ -149,6 +149,7 @@ CLAIM = Claim(
     name="non_degeneracy",
     paper="A",
     reference="Assumption 6(a)",
+    page="p. 10",
     alias="Assumption 4.1(a)",
     statement=STATEMENT,
     measured=r"1/\kappa_{\rm inst}=\min_{l,\mu}|P_l|\,p_\mu",

@@ -175,6 +175,7 @@ CLAIM = Claim(
     name="q_concentration",
     paper="A",
     reference="Lemma 18",
+    page="p. 28",
     alias="Lemma A.5 (inferred)",
     statement=STATEMENT,
     measured=r"\Pr[\text{some }\mu\text{ violates the lemma's bounds}]\ \text{(failure rate over repetitions; exact union bound)}",

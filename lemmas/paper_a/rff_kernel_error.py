@@ -298,6 +298,7 @@ CLAIM = Claim(
     name="rff_kernel_error",
     paper="A",
     reference="Lemma 12 (Rahimi-Recht 2007, Claim 1); eq. (6)",
+    page="p. 22",
     alias="Lemma A.1 (inferred)",
     statement=STATEMENT,
     measured=(r"\Pr\big[\max_{i,j}|\langle\Phi(h_i),\Phi(h_j)\rangle-\psi_\sigma(h_i,h_j)|\ge\varepsilon_{RF}\big]"

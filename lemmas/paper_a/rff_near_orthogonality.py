@@ -299,6 +299,7 @@ CLAIM = Claim(
     name="rff_near_orthogonality",
     paper="A",
     reference="Lemma 10, eq. (7); Assumptions 9 and 13",
+    page="p. 12, proof pp. 21-22 (Lemma 10); p. 11 (Assumption 9); pp. 23-25 (Assumption 13)",
     alias="Lemma 4.5 (inferred)",
     statement=STATEMENT,
     measured=(r"\Pr[\text{eq. (7) fails at some level}]\ \text{over draws of }\Phi\text{ (}\max|\langle\Phi(h_\mu),"

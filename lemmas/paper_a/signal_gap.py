@@ -187,6 +187,7 @@ CLAIM = Claim(
     name="signal_gap",
     paper="A",
     reference="Assumption 6(b), eq. (5); Proposition 19",
+    page="p. 10 (Assumption 6), p. 31 (Proposition 19)",
     alias="Assumption 4.1(b)",
     statement=STATEMENT,
     measured=r"\min_{l\ge2} \rho_l\,(20m)^{(l-1)/2}, \ \rho_l=\min_{\nu(\mu)\neq\nu(\mu')}\|q^{(l)}_\mu-q^{(l)}_{\mu'}\|",

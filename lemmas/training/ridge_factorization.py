@@ -181,6 +181,7 @@ CLAIM = Claim(
     name="ridge_factorization",
     paper="A",
     reference="Lemmas 14, 15, 16",
+    page="pp. 23-25 (Lemma 14), pp. 25-26 (Lemma 15), pp. 26-27 (Lemma 16)",
     alias="Lemmas A.2-A.4 (inferred)",
     statement=STATEMENT,
     measured=r"\text{L14: }\max_{\mu,x}\|W_{N,*}x-\hat p_\mu\alpha_\mu(x)\hat q_\mu\|;\ \text{L15: }\|W_{N,T}-W_{N,*}\|_F;"

@@ -201,6 +201,7 @@ CLAIM = Claim(
     name="sample_complexity",
     paper="A",
     reference="Theorem 7",
+    page="p. 10, restated and proved p. 30",
     alias="Theorem 4.2 (inferred)",
     statement=STATEMENT,
     measured=r"b\ \text{in}\ \log P^*_{90\%}=a+b\,L\log m\ \text{(least squares, 95\% CI)}",

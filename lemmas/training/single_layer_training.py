@@ -207,6 +207,7 @@ CLAIM = Claim(
     name="single_layer_training",
     paper="A",
     reference="Lemmas 17 and 11",
+    page="pp. 27-28 (Lemma 17); p. 13, proof p. 29 (Lemma 11)",
     alias="Lemma 4.6 = Lemma 11 (inferred)",
     statement=STATEMENT,
     measured=r"\Pr\big[\max_{\mu,x_\mu}\|Wx_\mu/\langle\mathbf 1,Wx_\mu\rangle-q_\mu\|>\varepsilon_*\big]\ \text{(failure rate)}",

@@ -175,6 +175,7 @@ CLAIM = Claim(
     name="warmup_constructions",
     paper="A",
     reference="Section 3, Constructions 1 and 2",
+    page="p. 9",
     statement=STATEMENT,
     measured=r"\max_x\|h^{(0)}(x)-e_\zeta\|^2\ \vee\ \max_{l,\mu}\|\tfrac{W^{(l)}x_\mu}{\langle\mathbf 1,W^{(l)}x_\mu\rangle}-q^{(l)}_\mu\|^2"
              r"\ \text{(exact, all derivations)}",

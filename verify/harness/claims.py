@@ -276,7 +276,11 @@ class Verdict:
 
 @dataclasses.dataclass(frozen=True)
 class Claim:
-    """One lemma or assumption of a paper, as a checkable statement (see module docstring)."""
+    """One lemma or assumption of a paper, as a checkable statement (see module docstring).
+
+    ``reference`` names the statement(s) by the paper's numbers, ``page`` cites the PDF page(s)
+    (Paper A: the PMLR 336 camera-ready, pp. 1-42; required), ``hypotheses`` lists the statement's
+    hypotheses as the paper prints them (LaTeX), and ``statement`` its conclusion."""
     name: str
     paper: str
     reference: str
@@ -288,10 +292,17 @@ class Claim:
     exact: Callable[[Case], Measurement] | None = None
     empirical: Callable[[Case, torch.device, torch.Generator], Measurement] | None = None
     alias: str = ""
+    page: str = ""
+    hypotheses: tuple = ()
 
     def __post_init__(self):
         if self.paper not in ("A", "B"):
             raise ValueError(f"Claim.paper must be 'A' or 'B'; got {self.paper!r}")
+        if self.paper == "A" and not self.page:
+            raise ValueError(f"claim {self.name!r}: a Paper A claim must cite its PDF page(s) in `page` "
+                             f"(e.g. 'p. 13; proof p. 29')")
+        if isinstance(self.hypotheses, str) or not all(isinstance(h, str) for h in self.hypotheses):
+            raise ValueError(f"claim {self.name!r}: hypotheses must be a tuple of strings (one per hypothesis)")
         if self.relation not in RELATIONS:
             raise ValueError(f"Claim.relation must be one of {RELATIONS}; got {self.relation!r}")
         names = [c.name for c in self.cases]
