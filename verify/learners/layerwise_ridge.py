@@ -46,6 +46,7 @@ import torch
 from tqdm.auto import tqdm
 
 from verify.features import rff
+from verify.features.clustering import NearestCentreFeatures
 from verify.rhm import Grammar, assumptions, sample
 from verify.validate import int_at_least as _int_at_least, int_tokens as _int_tokens
 
@@ -53,7 +54,9 @@ __all__ = ["FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parame
            "level_generator", "sample_allocation", "stage_samples", "tensor_features", "training_samples"]
 
 SOLVERS = ("gd", "closed_form", "dual")
-FEATURES = ("rff", "tensor")
+#: ``"cluster"``: Construction 2's nearest-centre codes, tensored (:mod:`verify.features.clustering`); the learner
+#: needs the level's centres (``LayerwiseRidge(..., centres={level: tensor})``).
+FEATURES = ("rff", "tensor", "cluster")
 
 
 def _pos_real(name, value, allow_zero=False):
@@ -147,7 +150,8 @@ class LayerwiseRidge:
     """
 
     def __init__(self, num_features: int, num_classes: int, tuple_size: int, num_layers: int,
-                 levels, dtype: torch.dtype = torch.float64, device="cpu", max_features: int = 1 << 14):
+                 levels, dtype: torch.dtype = torch.float64, device="cpu", max_features: int = 1 << 14,
+                 centres: dict | None = None):
         self.num_features = _int_at_least("num_features (V)", num_features, 2)
         self.num_classes = _int_at_least("num_classes (n_c = d_y)", num_classes, 2)
         self.tuple_size = _int_at_least("tuple_size (s)", tuple_size, 2)
@@ -160,7 +164,18 @@ class LayerwiseRidge:
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
         self.dtype, self.device = dtype, torch.device(device)
+        self.centres = {int(l): torch.as_tensor(c, dtype=dtype) for l, c in (centres or {}).items()}
         for p in levels:
+            if p.features == "cluster":
+                if p.level not in self.centres:
+                    raise ValueError(f"features='cluster' at level {p.level} needs centres[{p.level}] (k, d_e)")
+                c = self.centres[p.level]
+                if c.ndim != 2 or c.shape[1] != self.input_dim(p.level):
+                    raise ValueError(f"centres[{p.level}] must have shape (k, d_e = {self.input_dim(p.level)}); "
+                                     f"got {tuple(c.shape)}")
+                if c.shape[0] ** self.tuple_size > max_features:
+                    raise ValueError(f"cluster features at level {p.level} have k^s = {c.shape[0] ** self.tuple_size}"
+                                     f" > max_features = {max_features}")
             if p.features == "rff" and p.num_features > max_features:
                 raise ValueError(f"num_features (M^({p.level}) = {p.num_features}) must be <= max_features = "
                                  f"{max_features} (the 2M x 2M moment matrix is stored); raise max_features or "
@@ -193,6 +208,8 @@ class LayerwiseRidge:
 
     def feature_dim(self, level: int) -> int:
         p = self.levels[level]
+        if p.features == "cluster":
+            return self.centres[level].shape[0] ** self.tuple_size
         return 2 * p.num_features if p.features == "rff" else self.input_dim(level) ** self.tuple_size
 
     @property
@@ -206,6 +223,9 @@ class LayerwiseRidge:
         if p.features == "tensor":
             self.feature_maps[level] = None
             return
+        if p.features == "cluster":
+            self.feature_maps[level] = NearestCentreFeatures(self.centres[level].to(self.device))
+            return
         self.feature_maps[level] = rff.RandomFourierFeatures.draw(
             self.tuple_size * self.input_dim(level), p.num_features, p.sigma, generator,
             device=self.device, dtype=self.dtype)
@@ -216,6 +236,8 @@ class LayerwiseRidge:
         tokens = h.reshape(n, t // self.tuple_size, self.tuple_size, d)
         if self.levels[level].features == "tensor":
             return tensor_features(tokens)
+        if self.levels[level].features == "cluster":
+            return self.feature_maps[level](tokens)
         return self.feature_maps[level](rff.concatenate_tokens(tokens))
 
     def level_output(self, x: torch.Tensor, level: int, normalize: bool = True) -> torch.Tensor:
@@ -389,7 +411,8 @@ class LayerwiseRidge:
         return {"shape": (self.num_features, self.num_classes, self.tuple_size, self.num_layers),
                 "levels": {l: dataclasses.asdict(p) for l, p in self.levels.items()},
                 "trained": {l: {"W": self.weights[l].cpu(),
-                                "frequencies": None if self.feature_maps[l] is None else self.feature_maps[l].frequencies.cpu(),
+                                "frequencies": (self.feature_maps[l].frequencies.cpu()
+                                                if isinstance(self.feature_maps[l], rff.RandomFourierFeatures) else None),
                                 "history": self.history.get(l, {})} for l in self.weights}}
 
     def load_state(self, state: dict) -> None:
@@ -400,8 +423,11 @@ class LayerwiseRidge:
                 raise ValueError(f"checkpoint level {l} was trained with {state['levels'][l]}, not {self.levels[l]}")
             self.weights[l] = rec["W"].to(self.device, self.dtype)
             f = rec["frequencies"]
-            self.feature_maps[l] = None if f is None else rff.RandomFourierFeatures(
-                f.to(self.device, self.dtype), self.levels[l].sigma)
+            if self.levels[l].features == "cluster":
+                self.draw_features(l, None)
+            else:
+                self.feature_maps[l] = None if f is None else rff.RandomFourierFeatures(
+                    f.to(self.device, self.dtype), self.levels[l].sigma)
             self.history[l] = rec.get("history", {})
 
     def save(self, path: str | os.PathLike) -> Path:
