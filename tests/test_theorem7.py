@@ -111,3 +111,22 @@ def test_scaling_point_rejects_eps_that_does_not_imply_the_argmax(g):
 def test_run_chain_counts_needs_a_numpy_generator(g):
     with pytest.raises(ValueError, match="rng"):
         t7.run_chain_counts(g, t7.chain_parameters(g), torch.Generator())
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_spine_law_matches_enumeration_of_every_derivation(level):
+    """Brute force: enumerate every derivation of a tiny grammar (each equally likely given its label) and
+    tabulate (first level-l patch, label)."""
+    import itertools
+    g = rhm.sample_grammar(3, 2, 2, 2, 3, seed=4, sampler="authors")
+    m, s = g.num_synonyms, g.tuple_size
+    table = np.zeros((g.num_patches(level), g.num_classes))
+    # the first level-l patch depends on the leftmost path only: enumerate its rule choices
+    for label in range(g.num_classes):
+        for choices in itertools.product(range(m), repeat=level):
+            sym = label
+            for k, r in enumerate(choices, start=1):
+                idx = sym * m + r
+                sym = g.patches(k)[idx][0]
+            table[idx, label] += 1 / (g.num_classes * m**level)
+    np.testing.assert_allclose(t7.spine_law(g, level), table, atol=1e-15)

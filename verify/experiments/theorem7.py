@@ -53,7 +53,7 @@ from ..validate import int_at_least as _int_at_least
 from .sample_complexity import find_p_star
 
 __all__ = ["N_RULES", "chain_parameters", "oracle_centres", "chain_levels", "run_chain", "run_chain_counts",
-           "explicit_total_bound", "scaling_point"]
+           "explicit_total_bound", "scaling_point", "spine_law"]
 
 #: How each stage's :math:`N^{(l)}` is chosen: Lemma 11's eq. (10) (the chain as written); the per-patch size
 #: :math:`2\kappa|P_l|\varepsilon_*^{-2}\log(4|P_l|/\delta_P)` that the Lemma 17/18 pages find sufficient (the
@@ -156,9 +156,28 @@ def run_chain(grammar: Grammar, params: list[dict], seed: int, num_test: int = 2
     return _top_and_levels(errors, params, bool((h0.argmax(-1) == y).all()), top_dev)
 
 
+def spine_law(grammar: Grammar, level: int) -> np.ndarray:
+    r""":math:`\Pr[\text{first level-}l\text{ patch}=\mu,\ \zeta]`, shape ``(|P_l|, n_c)``, by propagating the rules
+    down the leftmost path (uniform label, each rule w.p. :math:`1/m`, the patch's first token starts the next
+    level) -- the sampler's law, computed here on its own, not through :mod:`verify.rhm.exact`, so that the
+    exact :math:`q^{(l)}` the chain is measured against is checked, not assumed."""
+    m, n_c = grammar.num_synonyms, grammar.num_classes
+    mass = np.eye(n_c) / n_c                                   # (label, level-0 symbol)
+    for k in range(1, level + 1):
+        patches = grammar.patches(k)                           # (|P_k|, s), patch i = rule i % m of parent i // m
+        parent = np.repeat(np.arange(patches.shape[0] // m), m)
+        joint = mass[:, parent] / m                            # (label, patch)
+        if k == level:
+            return joint.T.copy()
+        nxt = np.zeros((n_c, grammar.vocabulary_size(k)))
+        np.add.at(nxt.T, patches[:, 0], joint.T)
+        mass = nxt
+    raise ValueError(f"level must be an integer in [1, {grammar.num_layers}]; got {level!r}")
+
+
 def run_chain_counts(grammar: Grammar, params: list[dict], rng: np.random.Generator) -> dict:
     r"""The same run through its sufficient statistic (module docstring): per level, counts of (first patch,
-    label) drawn from :math:`\mathrm{Multinomial}(N^{(l)},(p_\mu q_\mu(\zeta)))`, :math:`\hat q_\mu` their row ratios
+    label) drawn from :math:`\mathrm{Multinomial}(N^{(l)},(p_\mu q_\mu(\zeta)))` (:func:`spine_law`), :math:`\hat q_\mu` their row ratios
     (:math:`\infty` error for a patch never seen), the max over **every** :math:`\mu\in P_l`; the level's inputs
     are clustered right iff every :math:`\hat q^{(l+1)}_\mu` is nearest its own centre (else the run fails there:
     the chain is broken). Labels are recovered iff every :math:`\hat q^{(1)}_\mu` has its arg max at :math:`\nu(\mu)`."""
@@ -170,9 +189,8 @@ def run_chain_counts(grammar: Grammar, params: list[dict], rng: np.random.Genera
         if broken:
             break
         law = exact.conditional_q(grammar, l, "float64")
-        q = np.repeat(np.asarray(law.q, dtype=np.float64), m, axis=0)        # (|P_l|, n_c)
-        p = np.asarray(law.p, dtype=np.float64)
-        joint = (p[:, None] * q).ravel()
+        q = np.repeat(np.asarray(law.q, dtype=np.float64), m, axis=0)        # (|P_l|, n_c): the exact q under test
+        joint = spine_law(grammar, l).ravel()                               # the sampler's law, computed apart
         counts = rng.multinomial(params[l - 1]["N"], joint / joint.sum()).reshape(q.shape).astype(np.float64)
         tot = counts.sum(1)
         with np.errstate(invalid="ignore", divide="ignore"):
