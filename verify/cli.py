@@ -1,4 +1,4 @@
-"""Command line: ``verify list``, ``verify run``, ``verify train``, ``verify book``."""
+"""Command line: ``verify list``, ``verify run``, ``verify findings``, ``verify train``, ``verify book``."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .experiments import train as _train
+from .harness import findings
 from .harness.claims import resolve_device
 from .harness.discovery import load_claims
 from .harness.results import write_record
@@ -51,7 +52,9 @@ def _cmd_run(args) -> int:
             print(f"--case: no case {missing} among the selected claims at --scale {args.scale}", file=sys.stderr)
             return 2
     rows, unexpected = [], 0
-    for claim, case in tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case"):
+    bar = tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case")
+    for claim, case in bar:
+        bar.set_postfix_str(f"{claim.name}[{case.name}]", refresh=True)  # which case is running now
         v = claim.evaluate(case, device)
         path = write_record(v, args.results)
         unexpected += not v.as_expected
@@ -82,6 +85,25 @@ def _cmd_book(args) -> int:
     return rc
 
 
+def _cmd_findings(args) -> int:
+    claims = load_claims(args.lemmas)
+    block = findings.markdown(claims, args.results)
+    if args.write:
+        path = Path(args.write)
+        path.write_text(findings.replace_block(path.read_text(), block))
+        print(f"findings block of {path} rewritten from {args.results}/")
+    elif args.check:
+        path = Path(args.check)
+        if findings.current_block(path.read_text()) != block:
+            print(f"{path}: the findings block differs from the records; run `verify findings --write {path}`",
+                  file=sys.stderr)
+            return 1
+        print(f"{path}: findings block matches the records")
+    else:
+        print(block, end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="verify", description="Check the papers' lemmas: exact small cases, "
                                 "empirical large cases, results with provenance, and the book.")
@@ -98,10 +120,15 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("book", help="build the Jupyter Book (fails on any warning or failing cell)")
     b.add_argument("--book", default="book")
     b.add_argument("--clean", action="store_true", help="remove book/_build first and rebuild every page")
+    f = sub.add_parser("findings", help="the findings, generated from results/ (print, --write or --check a file)")
+    f.add_argument("--results", default="results", help="results folder (default: ./results)")
+    g = f.add_mutually_exclusive_group()
+    g.add_argument("--write", metavar="FILE", help="rewrite FILE's findings block (README.md)")
+    g.add_argument("--check", metavar="FILE", help="exit 1 if FILE's findings block differs from the records")
     _train.build_parser(sub.add_parser("train", help="train a learner on an RHM; write a record and a learning curve"))
     args = p.parse_args(argv)
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book,
+        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book, "findings": _cmd_findings,
                 "train": lambda a: _train.main(parsed=a)}[args.command](args)
     except ValueError as e:
         print(f"verify: error: {e}", file=sys.stderr)

@@ -176,6 +176,10 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 18",
     page="p. 28",
+    hypotheses=(
+        r"N\text{ i.i.d. samples }(\hat\zeta,\hat\mu)\text{ (the stage's fresh samples)}",
+        r"\kappa\text{ of Assumption 6(a): }p_\mu\ge(\kappa|P_l|)^{-1}",
+    ),
     alias="Lemma A.5 (inferred)",
     statement=STATEMENT,
     measured=r"\Pr[\text{some }\mu\text{ violates the lemma's bounds}]\ \text{(failure rate over repetitions; exact union bound)}",
@@ -220,3 +224,21 @@ CLAIM = Claim(
              expect=False, note="sqrt(kappa|P_l|) = 16: the printed q-hat radius is far too small"),
     ),
 )
+
+
+def findings(records: dict) -> list[str]:
+    """Lemma 18 as printed against the per-patch radius, from the records (:mod:`verify.harness.findings`)."""
+    printed = [r for r in records.values() if r["role"] == "as_printed" and r["details"].get("level", 1) >= 2]
+    fixed = [r for r in records.values() if r["role"] == "check" and r["details"].get("form") == "per_patch_count"
+             and "fail_rate_q" in r["details"]]
+    if not printed:
+        return []
+    ratio = [r["details"]["q_dev_over_radius_median"] for r in printed]
+    line = (f"**Lemma 18 as printed** fails at levels $l\\ge2$: the median $\\max_\\mu\\|\\hat q_\\mu-q_\\mu\\|$ is "
+            f"{min(ratio):.2g}–{max(ratio):.2g} × its radius $\\sqrt{{2\\log(4|P_l|/\\delta_P)/N}}$, which uses the total "
+            f"$N$ where $\\hat q_\\mu$ averages only $N\\hat p_\\mu$ samples")
+    if fixed:
+        rates = [r["measured"] for r in fixed]
+        line += (f"; with $N\\hat p_\\mu$ in its place the failure rate is {min(rates):.2g}–{max(rates):.2g} "
+                 f"({sum(r['status'] == 'holds' for r in fixed)} of {len(fixed)} cases hold at 99%)")
+    return [line + "."]

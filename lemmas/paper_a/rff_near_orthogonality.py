@@ -300,6 +300,13 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 10, eq. (7); Assumptions 9 and 13",
     page="p. 12, proof pp. 21-22 (Lemma 10); p. 11 (Assumption 9); pp. 23-25 (Assumption 13)",
+    hypotheses=(
+        r"\delta_P\in(0,1)",
+        r"\text{Assumption 9: }\exists\,0\le\tilde\varepsilon_S<\tilde\rho:\ \|h_\mu-h'_\mu\|\le\tilde\varepsilon_S,\ \|h_\mu-h_{\mu'}\|\ge\tilde\rho\ (\mu\ne\mu'\in V_l)",
+        r"\sigma^2\le2\tilde\rho^2/\log(2/\varepsilon_O)",
+        r"M\gtrsim\frac{sd_e}{\varepsilon_O^2\wedge\varepsilon_S^4}\log\frac{sd_e\log(2/\varepsilon_O)}{\tilde\rho^2(\varepsilon_O^2\wedge\varepsilon_S^4)\delta_P}",
+        r"\tilde\varepsilon_S\le\varepsilon_S\sigma/\sqrt s",
+    ),
     alias="Lemma 4.5 (inferred)",
     statement=STATEMENT,
     measured=(r"\Pr[\text{eq. (7) fails at some level}]\ \text{over draws of }\Phi\text{ (}\max|\langle\Phi(h_\mu),"
@@ -334,3 +341,23 @@ CLAIM = Claim(
              cpu_params=dict(repetitions=50, search=False)),
     ),
 )
+
+
+def findings(records: dict) -> list[str]:
+    """Lemma 10's bandwidth rule as printed, from the records (:mod:`verify.harness.findings`)."""
+    r = next((r for r in records.values() if r["role"] == "as_printed"), None)
+    if r is None:
+        return []
+    lv = r["details"]["levels"]
+    worst = max(lv, key=lambda x: x["max_orth_non_synonym"] / x["eps_O"])
+    fixed = [c for c in records.values() if c["role"] == "check" and c["details"].get("sigma_rule") == "corrected"
+             and "failures" in c["details"]]
+    line = (f"**Lemma 10's bandwidth rule as printed** ($\\sigma^2\\le2\\tilde\\rho^2/\\log(2/\\varepsilon_O)$) puts the kernel "
+            f"at {worst['kernel_at_rho_tilde']:.3g} between non-synonyms at distance $\\tilde\\rho$, not $\\varepsilon_O/2$: "
+            f"the largest non-synonym inner product measured is {worst['max_orth_non_synonym']:.3g} against "
+            f"$\\varepsilon_O={worst['eps_O']:.3g}$ (level {worst['level']}), so eq. (7) fails in "
+            f"{r['details']['failures']}/{r['details']['repetitions']} draws")
+    if fixed:
+        line += (f"; with $\\sigma^2\\le\\tilde\\rho^2/(2\\log(2/\\varepsilon_O))$ it holds "
+                 "(" + ", ".join(f"{c['details']['failures']}/{c['details']['repetitions']} failures" for c in fixed) + ")")
+    return [line + "."]

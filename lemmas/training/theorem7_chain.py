@@ -147,3 +147,20 @@ CLAIM = Claim(
              method="empirical", seed=9, note="four levels, the repaired chain (N^(4) ~ 1.2e10 samples)"),
     ),
 )
+
+
+def findings(records: dict) -> list[str]:
+    """The chain's verdicts, as printed and repaired, from the records (:mod:`verify.harness.findings`)."""
+    out = []
+    for rule, word in (("lemma11", "as written (Lemma 11's $N^{(l)}$)"), ("per_patch", "repaired (per-patch $N^{(l)}$)")):
+        recs = [r for r in records.values() if r["details"].get("N_rule") == rule]
+        if not recs:
+            continue
+        parts = []
+        for r in sorted(recs, key=lambda r: max(lv["num_patches"] for lv in r["details"]["levels"])):
+            d = r["details"]
+            worst = max(lv["error_max"] / lv["eps_star"] for lv in d["levels"])
+            parts.append(f"{d['grammar'].split('(')[1].split(', sampler')[0]}: {d['failures']}/{d['repetitions']} runs fail "
+                         f"({r['status']}; largest error {worst:.2f} × ε*)")
+        out.append(f"**Theorem 7's chain {word}**, $C=1$, oracle embedding: " + "; ".join(parts) + ".")
+    return out

@@ -53,6 +53,14 @@ def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
     return claims
 
 
+def claim_module(claim: Claim):
+    """The loaded module that defines ``claim`` (for its optional presentation hooks, e.g. ``findings``)."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("lemmas.") and getattr(module, "CLAIM", None) is claim:
+            return module
+    raise ValueError(f"claim {claim.name!r} was not loaded by load_claims")
+
+
 def find_repo_dir(start: str | os.PathLike | None = None) -> Path:
     """The nearest folder at or above ``start`` (default: cwd) that holds ``lemmas/``; book pages run
     from ``book/...`` and use it to find ``lemmas/`` and ``results/``."""
