@@ -58,3 +58,12 @@ def show_large(claim_name):
         display(Markdown("Not yet recorded: " + ", ".join(f"`{m}`" for m in missing)
                          + " (run `verify run " + claim_name + " --scale large`)."))
     return large
+
+
+def hypotheses_block(claim_name):
+    """The claim's hypotheses as the paper prints them (``Claim.hypotheses``, LaTeX), as a Markdown list."""
+    claim = CLAIMS[claim_name]
+    cite = f"Paper {claim.paper}, {claim.reference}" + (f", PDF {claim.page}" if claim.page else "")
+    if not claim.hypotheses:
+        return Markdown(f"**Hypotheses** ({cite}): none listed.")
+    return Markdown(f"**Hypotheses, as printed** ({cite}):\n\n" + "\n".join(f"- ${h}$" for h in claim.hypotheses))

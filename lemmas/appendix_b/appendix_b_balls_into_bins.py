@@ -142,6 +142,10 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 20 (App. B)",
     page="p. 32",
+    hypotheses=(
+        r"\text{rules sampled as in App. B (uniform first-token marginal)}",
+        r"V\text{ colours}\times m\text{ balls placed at random into }V\text{ bins}\times m\text{ slots};\ P_{\nu,\mu}=N_{\nu,\mu}/m",
+    ),
     alias="Lemma B.2 (inferred)",
     statement=STATEMENT,
     measured=(r"\text{exact: }\max_n|\Pr_{\rm enum}[N=n]-\Pr_{\rm law}[N=n]|\ (\text{bound }0);\ "

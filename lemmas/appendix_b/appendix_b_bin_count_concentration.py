@@ -25,6 +25,11 @@ exact from the hypergeometric law, or sampled with 99% order-statistic limits).
 deviation must lie inside the sampled one's 99% limits; measured =
 :math:`\max(\text{exact}/\text{upper},\ \text{lower}/\text{exact})` (bound 1, decided on the seeded draw,
 a test at level 2% per row) -- here a 10% error in the deviation changes the verdict.
+**Lemma 24's hypotheses** :math:`\gamma\in(0,1/2)`, :math:`\varepsilon\le0.1` are validated in every Lemma-24 case
+(a ``ValueError`` names the parameter otherwise). **Remark 25 applies Lemma 24 outside them**: its
+:math:`\nu\in[V/3,2V/3]` means :math:`\gamma=\nu/V` up to :math:`2/3` (p. 33). ``part="lemma24_at_remark25"`` measures
+Lemma 24's bound there, on the rows :math:`\gamma=\nu/V\in[1/2,2/3]` (outside the hypothesis), the case labelled
+``as_printed`` with a note saying so.
 **Negative controls**: Lemma 24's exponent multiplied by 3 (:math:`e^{-\varepsilon^2\gamma m}`),
 and Remark 25's radius divided by 4.
 """
@@ -37,7 +42,13 @@ from scipy import stats
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
 from verify.harness.stats import CONFIDENCE, inside_ratio, quantile_limits, rate_limits
+from verify.validate import real_in
 
+HYPOTHESES = (
+    r"\text{Lemma 24: }\gamma\in(0,1/2)",
+    r"\text{Lemma 24: }\varepsilon\le0.1",
+    r"\text{Remark 25: }\nu\in[V/3,2V/3],\ \delta_P\in(0,1)",
+)
 STATEMENT = (r"\Pr\big(|N_{\le\gamma V,\mu}-\gamma m|\ge\varepsilon\gamma m\big)\le2e^{-\varepsilon^2\gamma m/3};\quad "
              r"N_{\le\nu,\mu}=\tfrac{\nu m}V\pm\sqrt{2m\log(2/\delta_P)}\ \text{w.p.}\ge1-\delta_P,\ \nu\in[V/3,2V/3]")
 
@@ -46,17 +57,34 @@ EPSILONS = (0.02, 0.04, 0.06, 0.08, 0.1)
 DELTAS = (0.1, 0.01, 0.001)
 
 
+def _lemma24_row(nu: int, V: int, m: int, e: float, exponent_scale: float = 1.0) -> dict:
+    g = nu / V
+    return dict(nu=nu, center=g * m, thr=e * g * m, strict=False,
+                bound=2 * np.exp(-exponent_scale * e**2 * g * m / 3), gamma=g, eps=e, outside_hypothesis=not g < 0.5)
+
+
 def grid(p: dict) -> list[dict]:
-    """(nu, threshold, bound) rows: tail event |N_{<=nu} - center| >= thr (Lemma 24) or > thr (Remark 25)."""
+    """(nu, threshold, bound) rows: tail event |N_{<=nu} - center| >= thr (Lemma 24) or > thr (Remark 25).
+
+    ``part="lemma24"``: gamma in ``p["gammas"]`` (default :data:`GAMMAS`) with gamma V an integer, each validated
+    in (0, 1/2), and eps in ``p["epsilons"]`` (default :data:`EPSILONS`), each validated in (0, 0.1] -- Lemma 24's
+    hypotheses. ``part="lemma24_at_remark25"``: Lemma 24's bound at gamma = nu/V for the integers nu in
+    [V/3, 2V/3] with gamma >= 1/2, where Remark 25 uses it (outside the hypothesis)."""
     V, m = p["V"], p["m"]
     rows = []
+    epsilons = [real_in("eps (Lemma 24: eps <= 0.1)", e, 0, 0.1, lo_open=True) for e in p.get("epsilons", EPSILONS)]
     if p["part"] == "lemma24":
-        for g in GAMMAS:
+        for g in p.get("gammas", GAMMAS):
+            g = real_in("gamma (Lemma 24: gamma in (0, 1/2))", g, 0, 0.5, lo_open=True, hi_open=True)
             if abs(g * V - round(g * V)) > 1e-9 or round(g * V) < 1:
                 continue
-            for e in EPSILONS:
-                rows.append(dict(nu=int(round(g * V)), center=g * m, thr=e * g * m, strict=False,
-                                 bound=2 * np.exp(-p.get("exponent_scale", 1.0) * e**2 * g * m / 3), gamma=g, eps=e))
+            for e in epsilons:
+                rows.append(_lemma24_row(int(round(g * V)), V, m, e, p.get("exponent_scale", 1.0)))
+    elif p["part"] == "lemma24_at_remark25":
+        for nu in range(int(np.ceil(V / 3)), int(np.floor(2 * V / 3)) + 1):
+            if nu / V >= 0.5:
+                for e in epsilons:
+                    rows.append(_lemma24_row(nu, V, m, e, p.get("exponent_scale", 1.0)))
     else:
         for nu in range(int(np.ceil(V / 3)), int(np.floor(2 * V / 3)) + 1):
             for d in DELTAS:
@@ -110,9 +138,13 @@ def exact(case: Case) -> Measurement:
         r["tail"] = tail(p["V"], p["m"], r)
         r["ratio"] = r["tail"] / r["bound"]
     worst = max(rows, key=lambda r: r["ratio"])
-    return Measurement(value=worst["ratio"], details={"part": p["part"], "V": p["V"], "m": p["m"],
-                                                      "worst": worst, "rows": rows,
-                                                      "vacuous_rows": sum(r["bound"] >= 1 for r in rows)})
+    details = {"part": p["part"], "V": p["V"], "m": p["m"], "worst": worst, "rows": rows,
+               "vacuous_rows": sum(r["bound"] >= 1 for r in rows)}
+    if p["part"] != "remark25":
+        gam = [r["gamma"] for r in rows]
+        details.update(gamma_range=[min(gam), max(gam)], eps_max=max(r["eps"] for r in rows),
+                       rows_outside_lemma24_hypothesis=sum(r["outside_hypothesis"] for r in rows))
+    return Measurement(value=worst["ratio"], details=details)
 
 
 def empirical(case: Case, device, generator) -> Measurement:
@@ -155,6 +187,7 @@ CLAIM = Claim(
     reference="Lemma 24 and Remark 25 (App. B)",
     page="p. 33",
     alias="Lemma B.6, Remark B.7 (inferred)",
+    hypotheses=HYPOTHESES,
     statement=STATEMENT,
     measured=r"\max_{\text{grid}}\ \Pr[\text{deviation}]\,/\,\text{bound}",
     relation="<=",
@@ -165,6 +198,12 @@ CLAIM = Claim(
         Case("lemma24_V10_m50", dict(part="lemma24", V=10, m=50), note="bound vacuous (>1) at this m"),
         Case("lemma24_V20_m2000", dict(part="lemma24", V=20, m=2000)),
         Case("lemma24_V10_m20000", dict(part="lemma24", V=10, m=20000)),
+        Case("lemma24_at_remark25_gammas_V30_m20000", dict(part="lemma24_at_remark25", V=30, m=20000),
+             role="as_printed", expect=True,
+             note="outside Lemma 24's hypothesis: Remark 25 (p. 33) applies Lemma 24 at gamma = nu/V for nu in "
+                  "[V/3, 2V/3], i.e. gamma up to 2/3 > 1/2; measured on the rows gamma in [1/2, 2/3] the bound "
+                  "2 exp(-eps^2 gamma m / 3) still holds (the hypergeometric tail is below the binomial Chernoff "
+                  "bound at every gamma)"),
         Case("remark25_V12_m16", dict(part="remark25", V=12, m=16)),
         Case("remark25_V30_m200", dict(part="remark25", V=30, m=200)),
         Case("lemma24_exponent_x3_V10_m20000", dict(part="lemma24", V=10, m=20000, exponent_scale=3.0),

@@ -176,6 +176,11 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 27 (App. B)",
     page="pp. 35-37",
+    hypotheses=(
+        r"\nu\in[V/3,2V/3]",
+        r"\mathbf 1^\top z=0",
+        r"\text{w.p. }\ge1-\delta_P\text{ over }\mathcal F_{\nu-1}",
+    ),
     alias="Lemma B.9 (inferred)",
     statement=STATEMENT,
     measured=r"\text{headroom: factor by which the bound could be tightened and still hold w.p. }1-\delta\ (\ge1\text{ holds})",

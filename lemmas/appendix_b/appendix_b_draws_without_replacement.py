@@ -168,6 +168,10 @@ CLAIM = Claim(
     paper="A",
     reference="Lemmas 21 and 26 (App. B)",
     page="p. 32 (Lemma 21), p. 34 (Lemma 26)",
+    hypotheses=(
+        r"P\text{ from Lemma 20's law},\ \tau:=Pz,\ z\in\mathbb R^V",
+        r"\text{Lemma 26: }\mathcal F_{\nu-1}\text{ the contents of bins }1,\dots,\nu-1",
+    ),
     alias="Lemmas B.3, B.8 (inferred)",
     statement=STATEMENT,
     measured=(r"\text{symbolic: \#identities not simplified to }0;\ \text{enumeration: largest exact discrepancy};"

@@ -102,6 +102,11 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 28 (App. B)",
     page="p. 37",
+    hypotheses=(
+        r"EW\le0",
+        r"W\le b\text{ a.s.}",
+        r"\lambda\in[0,1/b]",
+    ),
     alias="Lemma B.10 (inferred)",
     statement=STATEMENT,
     measured=r"\max\ \log Ee^{\lambda W}/(\lambda^2 EW^2)\ \text{over the case's laws and }\lambda\in(0,1/b]",

@@ -217,6 +217,11 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 22 and Corollary 23 (App. B)",
     page="p. 32 (Lemma 22), p. 33 (Corollary 23)",
+    hypotheses=(
+        r"X^{wor}_i,\ X^{wr}_i:\ n\text{ draws without / with replacement from the same finite population}",
+        r"\text{Lemma 22: }g\text{ convex}",
+        r"\text{Corollary 23: }\lambda\ge0",
+    ),
     alias="Lemma B.4, Corollary B.5 (inferred)",
     statement=STATEMENT,
     measured=(r"\max_g E g(S^{\rm wor})/E g(S^{\rm wr})\ \text{(convex }g)\ \text{or}\ "

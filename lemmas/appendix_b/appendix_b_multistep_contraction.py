@@ -1,31 +1,39 @@
-r"""Lemma 30 (Paper A, App. B; arXiv alias Lemma B.12, inferred): many steps of the first-token chain.
+r"""Lemma 30 (Paper A, App. B, p. 39; arXiv alias Lemma B.12, inferred): many steps of the first-token chain.
 
 For :math:`P_1,\dots,P_l` i.i.d. from Lemma 20's law, :math:`m,V=\Theta(\log d)`,
-:math:`L=O(\log d/\log\log d)`, with probability :math:`\ge1-O(\delta_P)`, for :math:`l\le L`
+:math:`L=O(\log d/\log\log d)`, for **one** level :math:`l\le L` and **one** pair :math:`\mu\ne\mu'`,
+with probability :math:`\ge1-O(\delta_P)`
 
 .. math:: \|P_1\cdots P_l(e_\mu-e_{\mu'})\|\ \ge\ (20m)^{-l/2}
 
 (the proof applies Lemma 29 once per factor and uses :math:`\|e_\mu-e_{\mu'}\|^2=2\ge1`).
 
-**Measured**: the constant in place of 20. Per chain, :math:`C_l=\|P_1\cdots P_l(e_\mu-e_{\mu'})\|^{-2/l}/m`
-is the smallest :math:`c` with :math:`\|\cdot\|\ge(cm)^{-l/2}`, and :math:`C=\max_{l\le L}C_l`; the
-measured value is :math:`c_\delta`, the :math:`(1-\delta)`-quantile of :math:`C` over chains
-(bound 20). ``pairs="fixed"`` takes :math:`(\mu,\mu')=(1,2)` as the lemma does; ``pairs="all"`` the
-worst pair, which is what Proposition 19 needs (a union bound).
-**Exact** (:math:`L=2`, tiny :math:`V,m`): the law of :math:`C` over every pair of tables.
-**Empirical**: :math:`R` sampled chains, with distribution-free one-sided 99% confidence limits on
-the quantile, the largest :math:`C` seen, and :math:`C_l` per level.
-**Exact check**: at :math:`V=3`, :math:`m=3` two colours share their bins with probability 0.28, so
-the exact check takes :math:`\delta=0.3` (the lemma's :math:`O(\delta_P)` is large at such sizes).
+**The lemma's form** (``measure="rate"``, the main checks): the failure rate
+:math:`\Pr[\|P_1\cdots P_l(e_1-e_2)\|<(20m)^{-l/2}]` at the case's one :math:`l` and the fixed pair
+:math:`(\mu,\mu')=(1,2)`, against :math:`\delta` -- the package's reading of :math:`O(\delta_P)` as :math:`\delta_P`
+(no constant is printed) -- with one-sided 99% Clopper--Pearson limits over :math:`R` sampled chains, or
+exactly (:math:`l=2`, tiny :math:`V,m`: every pair of tables, integer arithmetic). The constant in place of 20
+(``measure="quantile"``): per chain :math:`C_l=\|P_1\cdots P_l(e_\mu-e_{\mu'})\|^{-2/l}/m` is the smallest :math:`c`
+with :math:`\|\cdot\|\ge(cm)^{-l/2}`, and the measured value is :math:`c_\delta`, the :math:`(1-\delta)`-quantile of
+:math:`C_l` (bound 20), with distribution-free one-sided 99% limits.
+
+**Stronger than the lemma (the package's extension)**: ``levels="all"`` takes :math:`C=\max_{l\le L}C_l` (every
+level at once) and ``pairs="all"`` the worst of the :math:`\binom V2` pairs, which is what Proposition 19's union
+bound needs; these cases say so in their notes and are not the lemma's checks.
 **Consistency** (``against_exact``): chains sampled at the exact case's size; measured =
-:math:`\max(c^{\rm exact}_\delta/\text{upper},\ \text{lower}/c^{\rm exact}_\delta)` with the sampled
-99% order-statistic limits (bound 1: the exact quantile lies inside both one-sided limits; decided on
-the seeded draw, a test at level 2%).
-**Negative controls**: a balanced factor :math:`P=\frac1V\mathbf 1\mathbf 1^\top` in the chain, and
-the bound multiplied past what holds (:math:`c=1/2`).
+:math:`\max(p^{\rm exact}/\text{upper},\ \text{lower}/p^{\rm exact})` with the sampled failure rate's 99% limits
+(bound 1: the exact failure probability lies inside both one-sided limits; decided on the seeded draw, a test at
+level 2%).
+**Tiny sizes**: at :math:`V=m=3` two colours share their bins with probability 0.28, so the exact check takes
+:math:`\delta=0.3` (the lemma's :math:`O(\delta_P)` is large at such sizes) and the case at :math:`\delta=0.01` is
+recorded as printed.
+**Negative controls**: a balanced factor :math:`P_2=\frac1V\mathbf 1\mathbf 1^\top` in the chain, and the bound
+multiplied past what holds (:math:`c=1/2`), both in the lemma's form.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -33,9 +41,15 @@ import torch
 
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
-from verify.harness.stats import CONFIDENCE, clopper_pearson, inside_ratio, quantile_limits
+from verify.harness.stats import CONFIDENCE, inside_ratio, quantile_limits, rate_limits, repetitions_to_decide
 
-STATEMENT = r"\|P_1\cdots P_l(e_\mu-e_{\mu'})\|\ \ge\ (20m)^{-l/2}\quad\forall l\le L\quad\text{w.p.}\ \ge1-O(\delta_P)"
+HYPOTHESES = (
+    r"P_1,\dots,P_l\ \text{i.i.d. from Lemma 20's law}",
+    r"m,V=\Theta(\log d)",
+    r"L=O(\log d/\log\log d)",
+    r"\text{one level }l\le L\text{ and one pair }\mu\ne\mu'\text{ (fixed)}",
+)
+STATEMENT = r"\|P_1\cdots P_l(e_\mu-e_{\mu'})\|\ \ge\ (20m)^{-l/2}\quad\text{w.p.}\ \ge1-O(\delta_P)\quad(\text{one }l\le L,\ \text{one pair})"
 
 
 def chain_constants(P: np.ndarray, m: int, pairs: str = "fixed") -> np.ndarray:
@@ -65,20 +79,69 @@ def sample_chains(V: int, m: int, L: int, R: int, generator, device, balanced_at
     return P
 
 
+def _chain_length(p: dict) -> int:
+    """Factors sampled: the lemma's one ``l``, or ``L`` for the all-levels extension."""
+    return p["L"] if p.get("levels") == "all" else p["l"]
+
+
+def form(p: dict) -> str:
+    """The lemma's form (one l, the pair (1, 2)) or the package's stronger extension (every l, every pair)."""
+    lv = f"l = {_chain_length(p)}" if p.get("levels") != "all" else f"every l <= {p['L']} at once"
+    pr = "the worst of all pairs" if p.get("pairs") == "all" else "pair (1, 2)"
+    if p.get("levels") == "all" or p.get("pairs") == "all":
+        return f"stronger than the lemma (package's extension): {lv}, {pr}"
+    return f"the lemma's: {lv}, {pr}"
+
+
+def _statistic(Cl: np.ndarray, p: dict) -> np.ndarray:
+    """Per chain: :math:`C_l` at the lemma's one level (its last factor), or :math:`\\max_{l\\le L}C_l` (extension)."""
+    return Cl.max(1) if p.get("levels") == "all" else Cl[:, -1]
+
+
+def exact_squared_norm_numerators(t1: np.ndarray, t2: np.ndarray, pairs: str = "fixed") -> int:
+    r""":math:`m^4\|P_1P_2(e_1-e_2)\|^2` (or the minimum over pairs) as an integer, from integer tables."""
+    A = t1 @ t2
+    if pairs == "fixed":
+        v = A[:, 0] - A[:, 1]
+        return int(v @ v)
+    V = A.shape[0]
+    return min(int((A[:, i] - A[:, j]) @ (A[:, i] - A[:, j])) for i in range(V) for j in range(i + 1, V))
+
+
+def exact_failure_probability(V: int, m: int, c, pairs: str = "fixed") -> Fraction:
+    r""":math:`\Pr[\|P_1P_2(e_1-e_2)\|<(cm)^{-1}]` exactly (``l=2``): every pair of tables of Lemma 20's law;
+    the event is :math:`m^4\|\cdot\|^2\,c^2<m^2` in rationals."""
+    c = Fraction(c).limit_denominator()
+    tables = list(bb.enumerate_tables(V, m))
+    out = Fraction(0)
+    for t1, p1 in tables:
+        for t2, p2 in tables:
+            if exact_squared_norm_numerators(t1, t2, pairs) * c * c < m * m:
+                out += p1 * p2
+    return out
+
+
 def exact(case: Case) -> Measurement:
     p = case.params
     V, m, delta = p["V"], p["m"], Fraction(p["delta"]).limit_denominator()
-    if p["L"] != 2:
-        raise ValueError("the exact law is implemented for L = 2")
+    if _chain_length(p) != 2:
+        raise ValueError("the exact law is implemented for chains of two factors (l = 2 or L = 2)")
+    if p.get("measure", "rate") == "rate":
+        if p.get("levels") == "all":
+            raise ValueError("measure='rate' is the lemma's form: one level l, not levels='all'")
+        prob = exact_failure_probability(V, m, p.get("c", 20), p.get("pairs", "fixed"))
+        return Measurement(value=prob, details={
+            "V": V, "m": m, "l": 2, "pairs": p.get("pairs", "fixed"), "delta": str(delta), "form": form(p),
+            "failure_probability": str(prob), "failure_probability_float": float(prob),
+            "tables": sum(1 for _ in bb.enumerate_tables(V, m))})
     tables = list(bb.enumerate_tables(V, m))
     law: dict = {}
     for t1, p1 in tables:
         for t2, p2 in tables:
             P = np.stack([t1, t2])[None].astype(np.float64) / m
-            C = chain_constants(P, m, p.get("pairs", "fixed"))[0]
-            # exact: squared norms are rationals with denominator m^(2l); recover them exactly
-            c = max(C)
-            key = round(float(c), 9) if np.isfinite(c) else float("inf")
+            C = _statistic(chain_constants(P, m, p.get("pairs", "fixed")), p)[0]
+            # squared norms are rationals with denominator m^(2l); rounded to 9 digits, equal atoms compare equal
+            key = round(float(C), 9) if np.isfinite(C) else float("inf")
             law[key] = law.get(key, Fraction(0)) + p1 * p2
     acc, c_delta = Fraction(0), None
     for c in sorted(law):
@@ -88,7 +151,8 @@ def exact(case: Case) -> Measurement:
             break
     viol = sum((pr for c, pr in law.items() if c > p.get("c", 20)), Fraction(0))
     return Measurement(value=c_delta, details={
-        "V": V, "m": m, "L": 2, "tables": len(tables), "P_infinite": str(law.get(float("inf"), Fraction(0))),
+        "V": V, "m": m, "L": 2, "levels": p.get("levels", "one"), "pairs": p.get("pairs", "fixed"), "form": form(p),
+        "tables": len(tables), "P_infinite": str(law.get(float("inf"), Fraction(0))),
         "P_violates_bound": str(viol), "P_violates_bound_float": float(viol)})
 
 
@@ -96,35 +160,48 @@ def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     if p.get("against_exact"):
         return against_exact(case, device, generator)
-    V, m, L, R, delta = p["V"], p["m"], p["L"], p["chains"], p["delta"]
+    V, m, R, delta = p["V"], p["m"], p["chains"], p["delta"]
+    L = _chain_length(p)
+    c = p.get("c", 20)
     P = sample_chains(V, m, L, R, generator, device, p.get("balanced_at"))
     Cl = chain_constants(P, m, p.get("pairs", "fixed"))
+    C = _statistic(Cl, p)
+    k = int((C > c).sum())
+    lo, hi = rate_limits(k, R)
     Cq = np.where(np.isfinite(Cl), Cl, np.finfo(float).max)  # quantiles of a law with mass at +inf
-    C = Cl.max(1)
     q = float(np.quantile(C, 1 - delta, method="inverted_cdf"))  # no interpolation: C may be +inf
     q_lo, q_hi = quantile_limits(C, 1 - delta)
-    k = int((C > p.get("c", 20)).sum())
-    lo, hi = clopper_pearson(k, R)
-    return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details={
-        "V": V, "m": m, "L": L, "chains": R, "pairs": p.get("pairs", "fixed"), "delta": delta,
+    details = {
+        "V": V, "m": m, "chains": R, "delta": delta, "c": c, "pairs": p.get("pairs", "fixed"),
+        "form": form(p),
+        "failures": k, "failure_rate": k / R, "failure_rate_limits_99": [lo, hi],
         "c_delta": q, "c_delta_limits_99": [q_lo, q_hi], "c_max_in_sample": float(C.max()),
-        "per_level": [{"level": l + 1, "median_C_l": float(np.median(Cl[:, l])),
-                       "q_1-delta_C_l": _inf(float(np.quantile(Cq[:, l], 1 - delta))), "max_C_l": float(Cl[:, l].max())}
-                      for l in range(L)],
-        "fraction_violating": k / R, "clopper_pearson_99": [lo, hi]})
+        "min_mV_vs_log3_1_over_delta": [min(m, V), math.log(1 / delta) ** 3],
+        "per_level": [{"level": j + 1, "median_C_l": float(np.median(Cl[:, j])),
+                       "q_1-delta_C_l": _inf(float(np.quantile(Cq[:, j], 1 - delta))), "max_C_l": float(Cl[:, j].max())}
+                      for j in range(L)]}
+    details["l" if p.get("levels") != "all" else "L"] = L
+    if p.get("measure", "rate") == "rate":
+        need = repetitions_to_decide(k, R, delta)
+        return Measurement(value=k / R, lower=lo, upper=hi, confidence=CONFIDENCE, details=details,
+                           to_decide=None if need is None else f"about {need} chains at the observed rate {k / R:.3g}")
+    return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details=details)
 
 
 def against_exact(case: Case, device, generator) -> Measurement:
-    """The sampled (1-delta)-quantile's 99% limits against the exact quantile at the same size."""
+    """The sampled failure rate's 99% limits against the exact failure probability at the same size (l = 2)."""
     p = case.params
-    ex = float(exact(case).value)
-    P = sample_chains(p["V"], p["m"], p["L"], p["chains"], generator, device)
-    # rounded to 9 digits as the exact law's atoms are (discrete law: atoms must compare equal)
-    C = np.round(chain_constants(P, p["m"], p.get("pairs", "fixed")).max(1), 9)
-    lo, hi = quantile_limits(C, 1 - p["delta"])
-    return Measurement(value=inside_ratio(ex, lo, hi), details={"exact_c_delta": ex, "sampled_limits_99": [lo, hi],
-                                             "sampled_c_delta": float(np.quantile(C, 1 - p["delta"], method="inverted_cdf")),
-                                             "chains": p["chains"], "test_level": 1 - (2 * CONFIDENCE - 1)})
+    exact_case = dataclasses.replace(case, method="exact",
+                                     params={k: v for k, v in p.items() if k not in ("against_exact", "chains")})
+    ex = float(exact(exact_case).value)
+    P = sample_chains(p["V"], p["m"], p["l"], p["chains"], generator, device)
+    C = chain_constants(P, p["m"], p.get("pairs", "fixed"))[:, -1]
+    k = int((C > p.get("c", 20)).sum())
+    lo, hi = rate_limits(k, p["chains"])
+    return Measurement(value=inside_ratio(ex, lo, hi), details={
+        "form": "consistency, " + form(p), "exact_failure_probability": ex, "sampled_failure_rate": k / p["chains"],
+        "sampled_limits_99": [lo, hi],
+        "chains": p["chains"], "test_level": 1 - (2 * CONFIDENCE - 1)})
 
 
 def _inf(x: float) -> float:
@@ -132,7 +209,12 @@ def _inf(x: float) -> float:
 
 
 def bound(case: Case):
-    return 1 if case.params.get("against_exact") else case.params.get("c", 20)
+    p = case.params
+    if p.get("against_exact"):
+        return 1
+    if p.get("measure", "rate") == "rate":
+        return Fraction(p["delta"]).limit_denominator() if case.method == "exact" else p["delta"]
+    return p.get("c", 20)
 
 
 def survey(V: int, m: int, L: int, R: int, seed: int, pairs: str = "fixed") -> np.ndarray:
@@ -142,6 +224,7 @@ def survey(V: int, m: int, L: int, R: int, seed: int, pairs: str = "fixed") -> n
 
 
 _D = dict(delta=0.01)
+_EXT = "stronger than the lemma (package's extension): "
 
 CLAIM = Claim(
     name="appendix_b_multistep_contraction",
@@ -149,37 +232,57 @@ CLAIM = Claim(
     reference="Lemma 30 (App. B)",
     page="p. 39",
     alias="Lemma B.12 (inferred)",
+    hypotheses=HYPOTHESES,
     statement=STATEMENT,
-    measured=(r"c_\delta=(1-\delta)\text{-quantile of }\max_{l\le L}\|P_1\cdots P_l(e_\mu-e_{\mu'})\|^{-2/l}/m\ "
-              r"\text{(the constant in place of 20)},\ \delta=0.01"),
+    measured=(r"\Pr\big[\|P_1\cdots P_l(e_1-e_2)\|<(20m)^{-l/2}\big]\ \text{(one }l\text{, one pair; against }\delta)"
+              r";\ \text{or }c_\delta=(1-\delta)\text{-quantile of }\|P_1\cdots P_l(e_\mu-e_{\mu'})\|^{-2/l}/m\ "
+              r"\text{(the constant in place of 20)}"),
     relation="<=",
     bound=bound,
     exact=exact,
     empirical=empirical,
     cases=(
-        Case("exact_V3_m3_L2", dict(_D, V=3, m=3, L=2), role="as_printed", expect=False,
-             note="tiny size (every pair of the 55 tables): two colours share their bins with probability "
-                  "well above delta (Lemma 29 already fails at V = m = 4), so c_delta is infinite"),
-        Case("exact_V4_m2_L2_all_pairs", dict(_D, V=4, m=2, L=2, pairs="all"), role="as_printed", expect=False,
-             note="tiny size, worst pair: with m = 2 some two columns of P_1 coincide with large probability"),
-        Case("exact_V3_m3_L2_delta03", dict(V=3, m=3, L=2, delta=0.3),
-             note="every pair of the 55 tables; delta = 0.3 above the exact mass 0.28 of Pz = 0 at this size"),
-        Case("sampled_vs_exact_V3_m3_L2", dict(V=3, m=3, L=2, delta=0.3, chains=20_000, against_exact=True),
+        # -- the lemma's form: one l, one pair, failure rate against delta --------------------------------
+        Case("exact_rate_V3_m3_l2", dict(_D, V=3, m=3, l=2), role="as_printed", expect=False,
+             note="the lemma's form at a tiny size (every pair of the 55 tables): the two colours share their bins "
+                  "with probability 0.28, far above delta = 0.01 (the O(delta_P) of an asymptotic lemma)"),
+        Case("exact_rate_V3_m3_l2_delta03", dict(V=3, m=3, l=2, delta=0.3),
+             note="the lemma's form, every pair of the 55 tables; delta = 0.3 above the exact failure probability"),
+        Case("sampled_vs_exact_rate_V3_m3_l2", dict(V=3, m=3, l=2, delta=0.3, chains=20_000, against_exact=True),
              method="empirical", seed=307,
-             note="consistency: the exact c_delta inside the 99% limits of the sampled quantile"),
-        Case("sampled_V16_m16_L3", dict(_D, V=16, m=16, L=3, chains=5000), method="empirical", seed=301),
-        Case("sampled_V16_m8_L4_all_pairs", dict(_D, V=16, m=8, L=4, chains=3000, pairs="all"),
+             note="consistency: the exact failure probability inside the 99% limits of the sampled rate"),
+        Case("rate_V16_m16_l3", dict(_D, V=16, m=16, l=3, chains=5000), method="empirical", seed=311,
+             note="the lemma's form: l = 3, pair (1, 2), failure rate against delta = 0.01"),
+        Case("rate_V16_m8_l4", dict(_D, V=16, m=8, l=4, chains=3000), method="empirical", seed=312,
+             note="the lemma's form: l = 4, pair (1, 2), m = 8"),
+        Case("rate_V32_m32_l3", dict(_D, V=32, m=32, l=3, chains=1000), method="empirical", seed=313,
+             note="the lemma's form: l = 3, pair (1, 2), V = m = 32"),
+        Case("quantile_V16_m16_l3", dict(_D, V=16, m=16, l=3, chains=5000, measure="quantile"),
+             method="empirical", seed=301,
+             note="the lemma's form in quantities: the (1-delta)-quantile of C_3 (the constant in place of 20)"),
+        # -- stronger than the lemma (the package's extension) ------------------------------------------
+        Case("exact_V4_m2_L2_all_pairs", dict(_D, V=4, m=2, L=2, levels="all", pairs="all", measure="quantile"),
+             role="as_printed", expect=False,
+             note=_EXT + "every l <= 2 and the worst pair, tiny size: with m = 2 some two columns of P_1 coincide "
+                         "with large probability, so c_delta is infinite"),
+        Case("sampled_V16_m16_L3", dict(_D, V=16, m=16, L=3, levels="all", chains=5000, measure="quantile"),
+             method="empirical", seed=301, note=_EXT + "every l <= 3 at once, pair (1, 2)"),
+        Case("sampled_V16_m8_L4_all_pairs", dict(_D, V=16, m=8, L=4, levels="all", chains=3000, pairs="all",
+                                                 measure="quantile"),
              method="empirical", seed=302,
-             note="worst of the 120 pairs (Proposition 19's union bound); m = 8, V = 16"),
-        Case("sampled_V32_m32_L3_all_pairs", dict(_D, V=32, m=32, L=3, chains=1000, pairs="all"),
-             method="empirical", seed=303),
-        Case("sampled_balanced_factor", dict(_D, V=16, m=16, L=3, chains=500, balanced_at=1),
+             note=_EXT + "every l <= 4 and the worst of the 120 pairs (Proposition 19's union bound)"),
+        Case("sampled_V32_m32_L3_all_pairs", dict(_D, V=32, m=32, L=3, levels="all", chains=1000, pairs="all",
+                                                  measure="quantile"),
+             method="empirical", seed=303, note=_EXT + "every l <= 3 and the worst of the 496 pairs"),
+        Case("sampled_V128_m128_L4_all_pairs", dict(_D, V=128, m=128, L=4, levels="all", chains=20_000, pairs="all",
+                                                    measure="quantile"),
+             scale="large", method="empirical", seed=306, cpu_params={"V": 64, "m": 64, "chains": 2_000},
+             note=_EXT + "every l <= 4 and the worst pair"),
+        # -- negative controls (the lemma's form) -------------------------------------------------------
+        Case("sampled_balanced_factor", dict(_D, V=16, m=16, l=3, chains=500, balanced_at=1),
              method="empirical", seed=304, role="negative_control",
-             note="P_2 = J/V: P_1 P_2 (e_mu - e_mu') = 0 at l >= 2"),
-        Case("sampled_bound_halved", dict(_D, V=16, m=16, L=3, chains=1000, c=0.5), method="empirical",
+             note="P_2 = J/V: P_1 P_2 P_3 (e_1 - e_2) = 0 in every chain"),
+        Case("sampled_bound_halved", dict(_D, V=16, m=16, l=3, chains=1000, c=0.5), method="empirical",
              seed=305, role="negative_control", note="(m/2)^(-l/2) instead of (20m)^(-l/2)"),
-        Case("sampled_V128_m128_L4_all_pairs", dict(_D, V=128, m=128, L=4, chains=20_000, pairs="all"),
-             scale="large", method="empirical", seed=306,
-             cpu_params={"V": 64, "m": 64, "chains": 2_000}),
     ),
 )

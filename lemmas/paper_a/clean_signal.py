@@ -190,6 +190,10 @@ CLAIM = Claim(
     paper="A",
     reference="Informal Principle 2 (ii), eq. (8)",
     page="pp. 2-3 (Principle 2)",
+    hypotheses=(
+        r"\text{the data is hierarchical (Informal Principle 2): an RHM, Definition 3}",
+        r"\text{Definition 3: each level-}l\text{ symbol is rewritten by an independent sample from }Q_l(\mu^{(l)}_k,\cdot)",
+    ),
     alias="Informal Principle 1.2 (ii)",
     statement=STATEMENT,
     measured=(r"\max_{l,\mu} d_{TV}\big(P(\zeta,W\mid\mu),\,P(\zeta\mid\mu)\prod_iP(W_i\mid\mu)\big)"

@@ -150,6 +150,10 @@ CLAIM = Claim(
     paper="A",
     reference="Assumption 6(a)",
     page="p. 10",
+    hypotheses=(
+        r"L\text{-level RHM with branching factor }s,\ \text{CFG-induced (Definition 4)}",
+        r"(V,m)\text{-uniform and non-ambiguous (Remark 5)}",
+    ),
     alias="Assumption 4.1(a)",
     statement=STATEMENT,
     measured=r"1/\kappa_{\rm inst}=\min_{l,\mu}|P_l|\,p_\mu",

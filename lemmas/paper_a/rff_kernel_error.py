@@ -299,6 +299,10 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 12 (Rahimi-Recht 2007, Claim 1); eq. (6)",
     page="p. 22",
+    hypotheses=(
+        r"\Phi_{\sigma,M}\text{ of eq. (6): }\omega_k\overset{iid}{\sim}\mathcal N(0,\sigma^{-2}I_{d_h}),\ d_h=sd_e",
+        r"\|h\|,\|h'\|\le1",
+    ),
     alias="Lemma A.1 (inferred)",
     statement=STATEMENT,
     measured=(r"\Pr\big[\max_{i,j}|\langle\Phi(h_i),\Phi(h_j)\rangle-\psi_\sigma(h_i,h_j)|\ge\varepsilon_{RF}\big]"

@@ -188,6 +188,12 @@ CLAIM = Claim(
     paper="A",
     reference="Assumption 6(b), eq. (5); Proposition 19",
     page="p. 10 (Assumption 6), p. 31 (Proposition 19)",
+    hypotheses=(
+        r"\text{Assumption 6: }L\text{-level RHM, branching }s,\ \text{CFG-induced},\ (V,m)\text{-uniform, non-ambiguous}",
+        r"\text{Assumption 6(b): }K_\rho\text{ an }l\text{-independent positive real}",
+        r"\text{Proposition 19: }m,V=\Theta(\log d),\ L=O(\log d/\log\log d),\ \min\{m,V\}\gg\log^3(1/\delta_P)",
+        r"\text{Proposition 19: rules sampled as in App. B (uniform first-token marginal)}",
+    ),
     alias="Assumption 4.1(b)",
     statement=STATEMENT,
     measured=r"\min_{l\ge2} \rho_l\,(20m)^{(l-1)/2}, \ \rho_l=\min_{\nu(\mu)\neq\nu(\mu')}\|q^{(l)}_\mu-q^{(l)}_{\mu'}\|",

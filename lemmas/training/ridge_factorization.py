@@ -31,6 +31,12 @@ the levels below trained. Float64 throughout (an exact algorithm on a fixed data
 bound below a tenth of the quantity it is about, :math:`\min_\mu\|\hat p_\mu\alpha_\mu\hat q_\mu\|` (``bound_over_scale``
 in the details): a 10 % error in :math:`W_{N,*}x_\mu` changes its verdict.
 
+**Hypotheses, computed per case** (``hypotheses`` in the details, one row each: required, value, met):
+Assumption 13 (a) :math:`\max|\|x\|-1|\le10^{-12}`, (b) :math:`\varepsilon_O\lesssim1/|P_l|` (read with constant 1, the
+package's reading), (c) :math:`\varepsilon_S` as measured; :math:`\lambda_W=1/|P_l|` (Lemma 14, pp. 23-25); for Lemma 15
+(pp. 25-26) the step :math:`2|P_l|/(|P_l|+1)` from :math:`W_0=0`; for Lemma 16 (pp. 26-27) :math:`\varepsilon_S\le\lambda_W/4`.
+The negative controls of Lemmas 15 and 16 are exactly cases that break one of them (step, :math:`\varepsilon_S`).
+
 **Negative controls:** Lemma 14 with the scalar dropped (:math:`W_{N,*}x_\mu\approx\hat q_\mu`); Lemma 15
 with a step size 100 times too small; Lemma 16 with an outlier realization (:math:`\varepsilon_S=\sqrt2`).
 """
@@ -44,9 +50,46 @@ from verify import rhm
 from verify.harness.claims import Case, Claim, Measurement
 from verify.learners.layerwise_ridge import LayerwiseRidge, practical_parameters
 
-STATEMENT = (r"\text{L14: }W_{N,*}x_\mu=\hat p_\mu\alpha_\mu(x_\mu)\hat q_\mu\pm_26|P_l|^2\varepsilon_O;\ "
-             r"\text{L15: }\|W_{N,T}-W_{N,*}\|_F\le e^{-T/|P_l|}|P_l|;\ "
-             r"\text{L16: }\alpha_\mu(x)\ge\tfrac1{4(\hat p_\mu+\lambda_W)}")
+HYPOTHESES = (
+    r"\text{Assumption 13 (a): }\|x_\mu\|=1",
+    r"\text{Assumption 13 (b): }|x_\mu\cdot x_{\mu'}|\le\varepsilon_O\ (\mu\ne\mu'),\ \varepsilon_O\lesssim1/|P_l|",
+    r"\text{Assumption 13 (c): }\|x_\mu-x'_\mu\|\le\varepsilon_S",
+    r"\text{Lemmas 14, 15, 16: }\lambda_W=1/|P_l|",
+    r"\text{Lemma 15: GD from }W_0=0\text{ with step size }2|P_l|/(|P_l|+1)",
+    r"\text{Lemma 16: }\varepsilon_S\le\lambda_W/4",
+)
+STATEMENT = (r"\text{Assumption 13},\ \lambda_W=\tfrac1{|P_l|}\Rightarrow\ "
+             r"\text{L14: }W_{N,*}x_\mu=\hat p_\mu\alpha_\mu(x_\mu)\hat q_\mu\pm_26|P_l|^2\varepsilon_O;\ "
+             r"\text{L15 (step }\tfrac{2|P_l|}{|P_l|+1}\text{, }W_0=0\text{): }\|W_{N,T}-W_{N,*}\|_F\le e^{-T/|P_l|}|P_l|;\ "
+             r"\text{L16 (}\varepsilon_S\le\tfrac{\lambda_W}4\text{): }\alpha_\mu(x)\ge\tfrac1{4(\hat p_\mu+\lambda_W)}")
+UNIT_NORM_TOLERANCE = 1e-12  # float64: |‖x‖ - 1| is rounding only
+
+
+def _row(name, required, value, met, note=""):
+    out = dict(hypothesis=name, required=required, value=value, met=bool(met))
+    if note:
+        out["note"] = note
+    return out
+
+
+def hypothesis_rows(info: dict, lemma: int) -> list[dict]:
+    """The hypotheses of Lemma ``lemma`` (14, 15 or 16) with the case's computed values: met or not."""
+    P, lam = info["num_patches"], info["lambda_w"]
+    rows = [
+        _row("A13(a): |x_mu| = 1", f"max| |x| - 1 | <= {UNIT_NORM_TOLERANCE:g}", info["norm_deviation"],
+             info["norm_deviation"] <= UNIT_NORM_TOLERANCE),
+        _row("A13(b): eps_O <~ 1/|P_l|", 1 / P, info["eps_O"], info["eps_O"] <= 1 / P,
+             "eps_O measured (max |x_mu . x_mu'| over realizations); '<~' read with constant 1 (the package's reading)"),
+        _row("A13(c): |x_mu - x'_mu| <= eps_S", "eps_S := the measured max", info["eps_S"], True,
+             "defines eps_S; its size matters in Lemma 16"),
+        _row("lambda_W = 1/|P_l|", 1 / P, lam, math.isclose(lam, 1 / P, rel_tol=1e-12)),
+    ]
+    if lemma == 15:
+        rows.append(_row("step 2|P_l|/(|P_l|+1) from W_0 = 0", 2 * P / (P + 1), info["step_size"],
+                         math.isclose(info["step_size"], 2 * P / (P + 1), rel_tol=1e-12)))
+    if lemma == 16:
+        rows.append(_row("eps_S <= lambda_W/4", lam / 4, info["eps_S"], info["eps_S"] <= lam / 4))
+    return rows
 
 
 grammar_of = rhm.grammar_from_params
@@ -108,7 +151,9 @@ def analyse(g, X, mu, y, level, case: Case) -> dict:
     eps_o = float(G[diff].abs().max()) if diff.any() else 0.0
     same = ~diff
     D2 = (X_u.pow(2).sum(1)[:, None] + X_u.pow(2).sum(1)[None, :] - 2 * G).clamp_min(0)
+    D2.fill_diagonal_(0)  # a realization's distance to itself is 0, not the Gram form's rounding (~1e-16)
     eps_s = float(D2[same].max().sqrt())
+    norm_dev = float((X_u.pow(2).sum(1).sqrt() - 1).abs().max())
     dev14, ratio16, dev14_noscalar, scale14 = 0.0, 0.0, 0.0, math.inf
     for m_ in torch.unique(mu):
         sel = mu == m_
@@ -125,7 +170,7 @@ def analyse(g, X, mu, y, level, case: Case) -> dict:
         scale14 = min(scale14, float((ph * alpha[:, None] * qh).norm(dim=1).min()))  # |p alpha q|
         dev14_noscalar = max(dev14_noscalar, float((pred - qh).norm(dim=1).max()))
         ratio16 = max(ratio16, float((1.0 / ((ph + lam) * alpha)).max()))
-    out = dict(num_patches=P, lambda_w=lam, eps_O=eps_o, eps_S=eps_s, eps_S_hypothesis=lam / 4,
+    out = dict(num_patches=P, lambda_w=lam, eps_O=eps_o, eps_S=eps_s, eps_S_hypothesis=lam / 4, norm_deviation=norm_dev,
                N=n, d_x=d, lemma14_deviation=dev14, lemma14_deviation_without_scalar=dev14_noscalar,
                lemma14_scale=scale14, lemma14_bound_over_scale=6 * P**2 * eps_o / scale14,
                lemma16_reciprocal=ratio16, lemma16_min_scalar=1 / ratio16 if ratio16 else None,
@@ -153,6 +198,9 @@ def empirical(case: Case, device, generator) -> Measurement:
     else:
         value = info["lemma16_reciprocal"]
     info.pop("lemma15_trace", None) if lemma != 15 else None
+    rows = hypothesis_rows(info, lemma)
+    info.update(hypotheses=rows, hypotheses_met=[r["hypothesis"] for r in rows if r["met"]],
+                hypotheses_not_met=[r["hypothesis"] for r in rows if not r["met"]])
     return Measurement(value=value, details=info)
 
 
@@ -183,6 +231,7 @@ CLAIM = Claim(
     reference="Lemmas 14, 15, 16",
     page="pp. 23-25 (Lemma 14), pp. 25-26 (Lemma 15), pp. 26-27 (Lemma 16)",
     alias="Lemmas A.2-A.4 (inferred)",
+    hypotheses=HYPOTHESES,
     statement=STATEMENT,
     measured=r"\text{L14: }\max_{\mu,x}\|W_{N,*}x-\hat p_\mu\alpha_\mu(x)\hat q_\mu\|;\ \text{L15: }\|W_{N,T}-W_{N,*}\|_F;"
              r"\ \text{L16: }\max_{\mu,x}((\hat p_\mu+\lambda_W)\alpha_\mu(x))^{-1}",
@@ -206,15 +255,16 @@ CLAIM = Claim(
         Case("lemma15_T_eq_8P_rff", dict(_RFF_L, lemma=15, T_over_P=8), method="empirical", seed=5),
         Case("lemma16_constructed", dict(_CON, lemma=16), method="empirical", seed=6),
         Case("lemma16_rff_level2_trained_below", dict(_RFF_2, lemma=16), method="empirical", seed=7,
-             note="eps_S measured; if it exceeds lambda_W/4 the hypothesis of Lemma 16 is not met (see details)"),
+             note="outside Lemma 16's hypothesis: the measured eps_S (about 0.68, realizations of a patch from the "
+                  "trained level below) exceeds lambda_W/4 = 1/32 (details); the conclusion is measured anyway"),
         Case("lemma16_main_text_half", dict(_CON, lemma=16, form="main_text"), method="empirical", seed=6,
              role="as_printed", expect=True,
              note="main text prints (p+lambda)^-1/2; with eps_S = 0 the scalar is exactly 1/(p+lambda), so the "
                   "stronger printed form holds too (the appendix proves only 1/4)"),
         Case("lemma16_main_text_half_rff", dict(_RFF_2, lemma=16, form="main_text"), method="empirical", seed=7,
              role="as_printed", expect=True,
-             note="with trained levels below, eps_S > 0 is small: the scalar stays near 1/(p+lambda) and the "
-                  "main text's 1/2 holds as well"),
+             note="with trained levels below (eps_S about 0.68 > lambda_W/4: outside Lemma 16's hypothesis) the "
+                  "scalar stays near 1/(p+lambda) and the main text's 1/2 holds as well"),
         Case("lemma14_scalar_dropped", dict(_CON, lemma=14, drop_scalar=True), method="empirical", seed=1,
              role="negative_control", note="W x_mu = p/(p+lambda) q_mu, not q_mu: the error lambda/(p+lambda) "
                                            "is far above 6|P|^2 eps_O"),

@@ -176,6 +176,11 @@ CLAIM = Claim(
     paper="A",
     reference="Section 3, Constructions 1 and 2",
     page="p. 9",
+    hypotheses=(
+        r"\text{non-ambiguous, }(V,m)\text{-uniform RHM}",
+        r"\text{Construction 1: access to intermediate nodes; }\Phi(h_1\circ\cdots\circ h_s)=h_1\otimes\cdots\otimes h_s\text{, one-hot tokens}",
+        r"\text{Construction 2: orthonormal }x_\mu\text{ and a clustering map from outputs to one-hot cluster ids}",
+    ),
     statement=STATEMENT,
     measured=r"\max_x\|h^{(0)}(x)-e_\zeta\|^2\ \vee\ \max_{l,\mu}\|\tfrac{W^{(l)}x_\mu}{\langle\mathbf 1,W^{(l)}x_\mu\rangle}-q^{(l)}_\mu\|^2"
              r"\ \text{(exact, all derivations)}",
