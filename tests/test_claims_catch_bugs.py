@@ -12,7 +12,6 @@ from verify.harness.discovery import load_claims
 
 ROOT = Path(__file__).resolve().parents[1]
 CLAIMS = load_claims(ROOT / "lemmas")
-CHAPTERS = ("paper_a", "training", "appendix_b", "paper_b")
 
 
 def _bugs():

@@ -1,4 +1,4 @@
-"""Injected library bugs, one list per book chapter (``paper_a.py``, ``training.py``,
+"""Injected library bugs, one or more modules per book chapter (``paper_a.py``, ``training.py``,
 ``appendix_b.py``, ``paper_b.py``), run by ``tests/test_claims_catch_bugs.py``.
 
 A :class:`Bug` is a realistic mistake in the library quantity a claim measures (a wrong constant, a
