@@ -39,14 +39,14 @@ def test_case_validation():
 
 
 def _toy(value):
-    return Claim(name="toy", paper="A", reference="Lemma 0", statement="x \\le 1", measured="x",
+    return Claim(name="toy", paper="A", page="p. 0", reference="Lemma 0", statement="x \\le 1", measured="x",
                  relation="<=", bound=lambda c: 1, exact=lambda c: Measurement(value=c.params["x"]),
                  cases=(Case("ok", {"x": Fraction(1, 2)}), Case("bad", {"x": 2}, role="negative_control")))
 
 
 def test_claim_requires_a_negative_control():
     with pytest.raises(ValueError, match="negative control"):
-        Claim(name="t", paper="A", reference="", statement="", measured="", relation="<=", bound=lambda c: 1,
+        Claim(name="t", paper="A", page="p. 0", reference="", statement="", measured="", relation="<=", bound=lambda c: 1,
               exact=lambda c: Measurement(0), cases=(Case("ok", {}),))
 
 
@@ -66,7 +66,7 @@ def test_evaluate_and_record(tmp_path):
 
 TOY_MODULE = textwrap.dedent('''
     from verify.harness.claims import Case, Claim, Measurement
-    CLAIM = Claim(name="toy", paper="A", reference="Lemma 0", statement="x \\\\le 1", measured="x",
+    CLAIM = Claim(name="toy", paper="A", page="p. 0", reference="Lemma 0", statement="x \\\\le 1", measured="x",
                   relation="<=", bound=lambda c: 1, exact=lambda c: Measurement(value=c.params["x"]),
                   cases=(Case("ok", {"x": 0.5}), Case("bad", {"x": 2.0}, role="negative_control")))
 ''')
@@ -122,7 +122,7 @@ def test_zero_failures_in_two_repetitions_is_inconclusive_not_a_pass():
     """The issue's example: 0/2 failures against delta = 0.1 has a one-sided 99% upper limit of 0.9."""
     lo, hi = hstats.rate_limits(0, 2)
     assert lo == 0 and hi == pytest.approx(1 - 0.01 ** 0.5)
-    claim = Claim(name="rate", paper="A", reference="L", statement="", measured="", relation="<=",
+    claim = Claim(name="rate", paper="A", page="p. 0", reference="L", statement="", measured="", relation="<=",
                   bound=lambda c: 0.1,
                   empirical=lambda c, d, g: Measurement(0.0, *hstats.rate_limits(0, c.params["n"]), confidence=0.99),
                   cases=(Case("few", {"n": 2}, method="empirical"), Case("many", {"n": 60}, method="empirical"),
@@ -212,3 +212,10 @@ def test_inside_ratio():
 def test_bonferroni():
     assert hstats.bonferroni(1) == pytest.approx(0.99) and hstats.bonferroni(4) == pytest.approx(0.9975)
     assert hstats.bonferroni(2, 0.9) == pytest.approx(0.95)
+
+
+def test_a_paper_a_claim_must_cite_its_page():
+    with pytest.raises(ValueError, match="page"):
+        Claim(name="nopage", paper="A", reference="Lemma 0", statement="", measured="", relation="<=",
+              bound=lambda c: 1, exact=lambda c: Measurement(0),
+              cases=(Case("c", {}), Case("n", {}, role="negative_control")))
