@@ -74,8 +74,14 @@ _LARGE = dict(V=4, delta=0.1, trials=2, M=512, sigma_scale=0.5, budget=1 << 20)
 
 
 def _large(m, L, seed):
-    return Case(f"V4_m{m}_L{L}", dict(_LARGE, m=m, L=L), method="empirical", scale="large", seed=seed,
-                note="R(m, L) at one grid point of the scaling figure")
+    wide = m**L >= 16  # where M = 512 does not reach the theorem's notion within 2^20 samples on a CPU
+    return Case(f"V4_m{m}_L{L}", dict(_LARGE, m=m, L=L, **({"M": 2048, "budget": 1 << 22} if wide else {})),
+                method="empirical", scale="large", seed=seed,
+                cpu_params={"M": 512, "budget": 1 << 20} if wide else None,
+                note="R(m, L) at one grid point of the scaling figure"
+                     + ("; GPU size M = 2048, budget 2^22: at the CPU size (M = 512, 2^20) the theorem's notion "
+                        "(every test output within 1/2 of e_zeta) is not reached -- the theorem's width is "
+                        "poly(m^L, ...), and a fixed width caps how close every output gets" if wide else ""))
 
 
 CLAIM = Claim(
