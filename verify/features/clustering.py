@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import torch
 
+from ..validate import check_memory, tensor as _tensor
+
 __all__ = ["NearestCentreFeatures"]
 
 
@@ -22,11 +24,10 @@ class NearestCentreFeatures:
     """Tokens ``(..., s, d_e)`` → one-hot nearest-centre codes, tensored over the patch → ``(..., k^s)``."""
 
     def __init__(self, centres: torch.Tensor):
-        if not isinstance(centres, torch.Tensor) or centres.ndim != 2 or centres.shape[0] < 2:
-            raise ValueError("centres must be a 2-d tensor (k, d_e) with k >= 2 cluster centres; got "
+        if not isinstance(centres, torch.Tensor) or centres.ndim != 2 or centres.shape[0] < 2 or centres.shape[1] < 1:
+            raise ValueError("centres must be a 2-d tensor (k, d_e) with k >= 2 cluster centres and d_e >= 1; got "
                              f"{getattr(centres, 'shape', type(centres).__name__)}")
-        if not torch.isfinite(centres).all():
-            raise ValueError("centres must be finite")
+        _tensor("centres", centres, floating=True)
         self.centres = centres
 
     @property
@@ -35,8 +36,11 @@ class NearestCentreFeatures:
 
     def codes(self, tokens: torch.Tensor) -> torch.Tensor:
         """Index of the nearest centre of every token ``(..., d_e)`` (a NaN token has no nearest centre: -1)."""
+        _tensor("tokens", tokens, min_ndim=1, floating=True, check_finite=False)
         if tokens.shape[-1] != self.centres.shape[1]:
             raise ValueError(f"tokens have dimension {tokens.shape[-1]}, the centres {self.centres.shape[1]}")
+        check_memory(f"NearestCentreFeatures.codes(tokens of shape {tuple(tokens.shape)}, k={self.num_centres})",
+                     2 * (tokens.numel() // tokens.shape[-1]) * self.num_centres * tokens.shape[-1] * tokens.element_size())
         c = self.centres.to(tokens.device, tokens.dtype)
         d2 = (tokens.unsqueeze(-2) - c).pow(2).sum(-1)  # (..., k)
         idx = d2.argmin(-1)
@@ -44,6 +48,13 @@ class NearestCentreFeatures:
 
     def __call__(self, tokens: torch.Tensor) -> torch.Tensor:
         """Patch embeddings of tokens ``(..., s, d_e)``: ``(..., k^s)``; a patch with a NaN token embeds as 0."""
+        _tensor("tokens", tokens, min_ndim=2, floating=True, check_finite=False)
+        patches = tokens.numel() // max(tokens.shape[-1] * tokens.shape[-2], 1)
+        if tokens.shape[-2] < 1:
+            raise ValueError(f"tokens must have shape (..., s, d_e) with s >= 1; got {tuple(tokens.shape)}")
+        check_memory(f"NearestCentreFeatures(tokens of shape {tuple(tokens.shape)}): k**s = "
+                     f"{self.num_centres}**{tokens.shape[-2]} features per patch",
+                     2 * patches * self.num_centres ** tokens.shape[-2] * tokens.element_size())
         idx = self.codes(tokens)
         onehot = torch.nn.functional.one_hot(idx.clamp_min(0), self.num_centres).to(tokens.dtype)
         onehot = onehot * (idx >= 0).unsqueeze(-1).to(tokens.dtype)

@@ -28,28 +28,59 @@ of :math:`p=\sum_S\hat p(S)\chi_S` is :math:`\|p\|_{\mathcal H}^2=\sum_S\hat p(S
 from __future__ import annotations
 
 import functools
+import numbers
+from fractions import Fraction
 from math import comb
+from typing import Mapping
 
 import numpy as np
 import sympy
 import torch
 
-from ..validate import finite as _finite, generator as _check_generator, int_at_least, real_in
+from ..validate import (boolean, check_memory, device as _check_device, float_dtype,
+                        generator as _check_generator, int_at_least, int_in, number, real_array, real_in,
+                        tensor as _tensor)
+
+__all__ = ["ACTIVATIONS", "activation_fn", "beta_xavier", "cube_eigenvalues", "dual_activation",
+           "dual_activation_sympy", "hermite_coefficient", "hermite_coefficient_by_integration",
+           "hermite_coefficients", "hermite_coefficients_float", "kernel", "kernel_coefficients", "kernel_gram",
+           "krawtchouk", "mc_kernel", "random_features", "rkhs_norm_sq"]
 
 ACTIVATIONS = ("relu", "abs", "tanh", "erf")
 _CLOSED_FORM = ("relu", "abs", "erf")
+MAX_HERMITE_DEGREE = 1000
+"""The largest Hermite degree computed exactly (sympy factorials of the degree)."""
+MAX_KERNEL_ORDER = 60
+"""The largest Taylor order of :func:`kernel_coefficients` (its float path sums 61 Hermite coefficients)."""
+MAX_CUBE_DIMENSION = 64
+"""The largest ``d`` of :func:`cube_eigenvalues` and :func:`krawtchouk`."""
 
 
 def _check_activation(activation: str) -> str:
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
     return activation
 
 
 def _check_beta(beta) -> float:
-    if isinstance(beta, sympy.Basic) and beta.is_number:
+    if isinstance(beta, sympy.Basic) and beta.is_number and beta.is_real:
         beta = float(beta)
     return real_in("beta (bias variance)", beta, 0.0, 1.0, hi_open=True)
+
+
+def _exact_beta(beta, allow_symbol: bool):
+    """``beta`` as a sympy number in [0, 1) (or a sympy symbol where ``allow_symbol``). Strings are refused:
+    ``sympy.nsimplify`` would evaluate them."""
+    b = number("beta (bias variance)", beta, allow_symbol=allow_symbol)
+    if isinstance(b, numbers.Integral):
+        b = sympy.Integer(int(b))
+    elif isinstance(b, Fraction):
+        b = sympy.Rational(b.numerator, b.denominator)
+    elif not isinstance(b, sympy.Basic):
+        b = sympy.nsimplify(float(b))
+    if b.is_number and not 0 <= b < 1:
+        raise ValueError(f"beta (bias variance) must be in [0, 1); got {beta!r}")
+    return b
 
 
 def activation_fn(activation: str):
@@ -65,12 +96,14 @@ def beta_xavier(in_dim: int, width: int, beta: float, generator: torch.Generator
     :math:`W_{ij}\sim\mathcal N(0,\text{weight\_var}/N)` (default weight_var :math:`=1-\beta`) and
     :math:`b_i\sim\mathcal N(0,\beta)`; drawn on the CPU from ``generator`` then moved (reproducible
     across devices)."""
-    if not isinstance(in_dim, (int, np.integer)) or in_dim < 1:
-        raise ValueError(f"in_dim must be an integer >= 1; got {in_dim!r}")
+    in_dim = int_at_least("in_dim", in_dim, 1)
     width = int_at_least("width (number of neurons q)", width, 1)
     beta = _check_beta(beta)
     wv = 1.0 - beta if weight_var is None else real_in("weight_var", weight_var, 0.0, lo_open=True)
     _check_generator("generator", generator)
+    device = _check_device("device", device)
+    float_dtype("dtype", dtype)
+    check_memory(f"beta_xavier(in_dim={in_dim}, width={width})", 3 * 8 * width * (in_dim + 1))
     W = torch.randn(width, in_dim, generator=generator, dtype=torch.float64) * np.sqrt(wv / in_dim)
     b = torch.randn(width, generator=generator, dtype=torch.float64) * np.sqrt(beta)
     return W.to(device=device, dtype=dtype), b.to(device=device, dtype=dtype)
@@ -79,14 +112,18 @@ def beta_xavier(in_dim: int, width: int, beta: float, generator: torch.Generator
 def random_features(z: torch.Tensor, W: torch.Tensor, b: torch.Tensor, activation: str = "relu") -> torch.Tensor:
     r""":math:`\Phi(z)=\sigma(zW^\top+b)/\sqrt q`, so :math:`\Phi(z)\Phi(z')^\top` is the Monte-Carlo kernel."""
     _check_activation(activation)
-    for name, t in (("z", z), ("W", W), ("b", b)):
-        if not isinstance(t, torch.Tensor):
-            raise ValueError(f"{name} must be a torch.Tensor; got {type(t).__name__}")
-        _finite(name, t)
-    if W.ndim != 2 or b.shape != (W.shape[0],) or z.shape[-1] != W.shape[1]:
-        raise ValueError(f"shapes must be z (..., N), W (q, N), b (q,); got z {tuple(z.shape)}, W {tuple(W.shape)}, "
-                         f"b {tuple(b.shape)}")
-    return activation_fn(activation)(z @ W.T + b) / np.sqrt(W.shape[0])
+    _tensor("z", z, min_ndim=1)
+    _tensor("W", W, ndim=2, floating=True)
+    _tensor("b", b, floating=True)
+    if b.shape != (W.shape[0],) or z.shape[-1] != W.shape[1] or W.shape[0] < 1:
+        raise ValueError(f"shapes must be z (..., N), W (q, N), b (q,) with q >= 1; got z {tuple(z.shape)}, "
+                         f"W {tuple(W.shape)}, b {tuple(b.shape)}")
+    if W.dtype != b.dtype or len({z.device, W.device, b.device}) > 1:
+        raise ValueError(f"W and b must share a dtype, and z, W, b a device; got W {W.dtype} on {W.device}, "
+                         f"b {b.dtype} on {b.device}, z on {z.device}")
+    check_memory(f"random_features(z of shape {tuple(z.shape)}, width q={W.shape[0]})",
+                 3 * (z.numel() // max(z.shape[-1], 1)) * W.shape[0] * W.element_size())
+    return activation_fn(activation)(z.to(W.dtype) @ W.T + b) / np.sqrt(W.shape[0])
 
 
 def mc_kernel(x: torch.Tensor, y: torch.Tensor, width: int, beta: float, generator: torch.Generator,
@@ -100,9 +137,13 @@ def mc_kernel(x: torch.Tensor, y: torch.Tensor, width: int, beta: float, generat
     for name, t in (("x", x), ("y", y)):
         if not isinstance(t, torch.Tensor) or t.ndim != 2:
             raise ValueError(f"{name} must be a 2-d torch.Tensor (n, N); got {getattr(t, 'shape', type(t).__name__)}")
-        _finite(name, t)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x and y must have the same input dimension N; got {x.shape[1]} and {y.shape[1]}")
+        _tensor(name, t)
+    if x.shape[1] != y.shape[1] or x.shape[1] < 1:
+        raise ValueError(f"x and y must have the same input dimension N >= 1; got {x.shape[1]} and {y.shape[1]}")
+    if x.device != y.device:
+        raise ValueError(f"x and y must be on one device; got {x.device} and {y.device}")
+    check_memory(f"mc_kernel(x: {x.shape[0]} rows, y: {y.shape[0]} rows, chunk={min(chunk, width)})",
+                 8 * (x.shape[0] * y.shape[0] + 3 * min(chunk, width) * (x.shape[0] + y.shape[0] + x.shape[1])))
     out = torch.zeros(x.shape[0], y.shape[0], dtype=torch.float64, device=x.device)
     done = 0
     while done < width:
@@ -118,6 +159,9 @@ def mc_kernel(x: torch.Tensor, y: torch.Tensor, width: int, beta: float, generat
 # --- closed forms -------------------------------------------------------------------------------
 def dual_activation_sympy(activation: str = "relu"):
     r"""The dual activation :math:`\hat\sigma` as a sympy Lambda (closed form: relu, abs, erf)."""
+    if not isinstance(activation, str) or activation not in _CLOSED_FORM:
+        raise ValueError(f"activation must be one with a closed-form dual activation {_CLOSED_FORM}; "
+                         f"got {activation!r}")
     t = sympy.Symbol("t", real=True)
     if activation == "relu":
         # pi - arccos(t) = pi/2 + arcsin(t): arcsin is odd, so sympy cancels odd parts exactly
@@ -134,7 +178,7 @@ def dual_activation_sympy(activation: str = "relu"):
 def dual_activation(t, activation: str = "relu") -> np.ndarray:
     r""":math:`\hat\sigma(t)` in float64 (closed form; tanh by its Hermite series)."""
     _check_activation(activation)
-    t = np.asarray(_finite("t", t), dtype=np.float64)
+    t = real_array("t", t)
     if t.size and np.abs(t).max() > 1.0 + 1e-9:  # a correlation: only rounding may leave [-1, 1]
         raise ValueError(f"t (a correlation) must lie in [-1, 1]; got values in [{t.min()}, {t.max()}]")
     t = np.clip(t, -1.0, 1.0)
@@ -152,9 +196,13 @@ def kernel(x: torch.Tensor | np.ndarray, y, beta: float, activation: str = "relu
     r"""Closed-form :math:`k_\beta(x,y)=\hat\sigma((1-\beta)\langle x,y\rangle/N+\beta)` for inputs of
     squared norm N (e.g. :math:`\{\pm1\}^N`); checked, not assumed: raises otherwise."""
     beta = _check_beta(beta)
-    x = np.asarray(_finite("x", x), dtype=np.float64)
-    y = np.asarray(_finite("y", y), dtype=np.float64)
+    _check_activation(activation)
+    x = real_array("x", x, ndim=2)
+    y = real_array("y", y, ndim=2)
     N = x.shape[1]
+    if N < 1 or y.shape[1] != N:
+        raise ValueError(f"x and y must have the same number N >= 1 of columns; got {x.shape[1]} and {y.shape[1]}")
+    check_memory(f"kernel(x: {x.shape[0]} rows, y: {y.shape[0]} rows)", 4 * 8 * x.shape[0] * y.shape[0])
     for name, v in (("x", x), ("y", y)):
         if not np.allclose((v ** 2).sum(1), N):
             raise ValueError(f"kernel: rows of {name} must have squared norm N={N} (e.g. points of {{±1}}^N)")
@@ -163,17 +211,23 @@ def kernel(x: torch.Tensor | np.ndarray, y, beta: float, activation: str = "relu
 
 
 # --- Hermite coefficients -------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
 def hermite_coefficient(activation: str, n: int):
     r"""Exact :math:`a_n=\mathbb E_{g\sim\mathcal N(0,1)}[\sigma(g)He_n(g)]/\sqrt{n!}` (sympy; relu, abs), by
     the closed form (B1): ReLU :math:`a_0=1/\sqrt{2\pi}`, :math:`a_1=1/2`, :math:`a_n=0` for odd
     :math:`n\ge3`, :math:`a_{2m+2}=(-1)^m(2m-1)!!/(\sqrt{2\pi}\sqrt{(2m+2)!})`; :math:`|g|=2\,\mathrm{relu}(g)-g`.
-    :func:`hermite_coefficient_by_integration` computes the same by symbolic integration (tests)."""
-    if activation not in ("relu", "abs"):
-        raise ValueError(f"exact Hermite coefficients are implemented for 'relu' and 'abs'; got {activation!r}")
-    n = int_at_least("n (Hermite degree)", n, 0)
+    :func:`hermite_coefficient_by_integration` computes the same by symbolic integration (tests).
+    ``n`` at most :data:`MAX_HERMITE_DEGREE`."""
+    if not isinstance(activation, str) or activation not in ("relu", "abs"):
+        raise ValueError(f"activation: exact Hermite coefficients are implemented for 'relu' and 'abs'; "
+                         f"got {activation!r}")
+    n = int_in("n (Hermite degree)", n, 0, MAX_HERMITE_DEGREE)
+    return _hermite_coefficient(activation, n)
+
+
+@functools.lru_cache(maxsize=None)
+def _hermite_coefficient(activation: str, n: int):
     if activation == "abs":
-        return 2 * hermite_coefficient("relu", n) - (1 if n == 1 else 0)
+        return 2 * _hermite_coefficient("relu", n) - (1 if n == 1 else 0)
     if n == 0:
         return 1 / sympy.sqrt(2 * sympy.pi)
     if n == 1:
@@ -185,9 +239,11 @@ def hermite_coefficient(activation: str, n: int):
 
 
 def hermite_coefficient_by_integration(activation: str, n: int):
-    """:func:`hermite_coefficient` by symbolic integration against the Gaussian (slow; a cross-check)."""
-    if activation not in ("relu", "abs"):
+    """:func:`hermite_coefficient` by symbolic integration against the Gaussian (slow; a cross-check;
+    ``n`` at most 40)."""
+    if not isinstance(activation, str) or activation not in ("relu", "abs"):
         raise ValueError(f"activation must be 'relu' or 'abs'; got {activation!r}")
+    n = int_in("n (Hermite degree)", n, 0, 40)
     g = sympy.Symbol("g", real=True)
     phi = sympy.exp(-g ** 2 / 2) / sympy.sqrt(2 * sympy.pi)
     half = sympy.integrate(sympy.expand(g * sympy.hermite_prob(n, g)) * phi, (g, 0, sympy.oo))
@@ -196,14 +252,17 @@ def hermite_coefficient_by_integration(activation: str, n: int):
 
 
 def hermite_coefficients(activation: str = "relu", n_max: int = 8) -> list:
+    """:func:`hermite_coefficient` for ``n = 0..n_max`` (exact, relu and abs)."""
+    n_max = int_in("n_max", n_max, 0, MAX_HERMITE_DEGREE)
     return [hermite_coefficient(activation, n) for n in range(n_max + 1)]
 
 
 def hermite_coefficients_float(activation: str = "relu", n_max: int = 40, nodes: int = 200) -> np.ndarray:
-    r"""Float64 :math:`a_0..a_{n\_max}` by Gauss--Hermite quadrature (any activation)."""
+    r"""Float64 :math:`a_0..a_{n\_max}` by Gauss--Hermite quadrature (any activation), ``n_max <= nodes``
+    (a degree-:math:`n` Hermite polynomial is not resolved by fewer nodes: the error grows past it)."""
     _check_activation(activation)
-    if not 2 <= nodes <= 250:
-        raise ValueError(f"nodes must be in [2, 250] (numpy's Gauss-Hermite weights overflow beyond); got {nodes}")
+    nodes = int_in("nodes (numpy's Gauss-Hermite weights overflow beyond 250)", nodes, 2, 250)
+    n_max = int_in(f"n_max (at most nodes = {nodes})", n_max, 0, nodes)
     g, w = np.polynomial.hermite_e.hermegauss(nodes)
     w = w / np.sqrt(2 * np.pi)
     s = activation_fn(activation)(torch.from_numpy(g)).numpy()
@@ -218,13 +277,13 @@ def hermite_coefficients_float(activation: str = "relu", n_max: int = 40, nodes:
 def kernel_coefficients(beta, J: int, activation: str = "relu", exact: bool = True) -> list:
     r""":math:`c_0(\beta),\dots,c_J(\beta)`, the Taylor coefficients of :math:`k_\beta(\rho)` in
     :math:`\rho`: :math:`c_j=(1-\beta)^j\hat\sigma^{(j)}(\beta)/j!` (exact sympy for closed-form
-    activations; ``beta`` may be a sympy Symbol or Rational). Float64 via the Hermite series otherwise."""
-    if J < 0:
-        raise ValueError(f"J must be >= 0; got {J}")
+    activations; ``beta`` may be a sympy Symbol or Rational, never a string). Float64 via the Hermite series
+    otherwise. ``J`` at most :data:`MAX_KERNEL_ORDER`."""
+    J = int_in("J (Taylor order)", J, 0, MAX_KERNEL_ORDER)
+    _check_activation(activation)
+    exact = boolean("exact", exact)
     if exact and activation in _CLOSED_FORM:
-        b = sympy.nsimplify(beta) if not isinstance(beta, sympy.Basic) else beta
-        if b.is_number and not 0 <= b < 1:
-            raise ValueError(f"beta (bias variance) must be in [0, 1); got {beta!r}")
+        b = _exact_beta(beta, allow_symbol=True)
         sig = dual_activation_sympy(activation)
         t = sympy.Symbol("t", real=True)
         expr = sig(t)
@@ -245,7 +304,10 @@ def kernel_coefficients(beta, J: int, activation: str = "relu", exact: bool = Tr
 # --- the kernel on the cube ------------------------------------------------------------------------
 def krawtchouk(d: int, k: int, t: int) -> int:
     r""":math:`P_k(t)=\sum_j(-1)^j\binom tj\binom{d-t}{k-j}`: the value of :math:`\sum_{|S|=k}\chi_S(x)`
-    at a point x with t coordinates equal to -1."""
+    at a point x with t coordinates equal to -1 (``0 <= k, t <= d <= MAX_CUBE_DIMENSION``)."""
+    d = int_in("d", d, 0, MAX_CUBE_DIMENSION)
+    k = int_in("k (degree)", k, 0, d)
+    t = int_in("t (coordinates equal to -1)", t, 0, d)
     return sum((-1) ** j * comb(t, j) * comb(d - t, k - j) for j in range(0, k + 1))
 
 
@@ -254,12 +316,10 @@ def cube_eigenvalues(d: int, beta, activation: str = "relu", exact: bool = False
     :math:`\lambda_k=2^{-d}\sum_{t=0}^d\binom dt\,\kappa(1-2t/d)\,P_k(t)/\binom dk`, the average over
     y of :math:`k(\mathbf 1,y)\chi_S(y)` for one S of size k, with :math:`\kappa(\rho)=\hat\sigma((1-\beta)\rho+\beta)`.
     Exact sympy when ``exact`` (closed-form activations), float64 otherwise."""
-    if not isinstance(d, (int, np.integer)) or not 1 <= d <= 64:
-        raise ValueError(f"d must be an integer in [1, 64]; got {d!r}")
-    if exact:
-        b = sympy.nsimplify(beta)
-        if not 0 <= b < 1:
-            raise ValueError(f"beta (bias variance) must be in [0, 1); got {beta!r}")
+    d = int_in("d", d, 1, MAX_CUBE_DIMENSION)
+    _check_activation(activation)
+    if boolean("exact", exact):
+        b = _exact_beta(beta, allow_symbol=False)
         sig = dual_activation_sympy(activation)
         kap = [sig((1 - b) * sympy.Rational(d - 2 * t, d) + b) for t in range(d + 1)]
         out = []
@@ -275,7 +335,26 @@ def cube_eigenvalues(d: int, beta, activation: str = "relu", exact: bool = False
 
 def rkhs_norm_sq(fourier: dict, eigenvalues, tol: float = 0.0):
     r""":math:`\sum_S\hat p(S)^2/\lambda_{|S|}`; ``oo`` (sympy) / ``inf`` when a non-zero coefficient
-    sits on a degree with :math:`\lambda=0` (:math:`|\lambda|\le` ``tol`` in float64)."""
+    sits on a degree with :math:`\lambda=0` (:math:`|\lambda|\le` ``tol`` in float64). ``fourier`` maps sets
+    ``S`` (tuples of variable indices) to real coefficients; ``eigenvalues`` are :math:`\lambda_0,\lambda_1,\dots`
+    (non-negative, one for every degree :math:`|S|` present)."""
+    if not isinstance(fourier, Mapping):
+        raise ValueError(f"fourier must be a mapping {{S: coefficient}}; got {type(fourier).__name__}")
+    if not isinstance(eigenvalues, (list, tuple, np.ndarray)):
+        raise ValueError(f"eigenvalues must be a list of numbers; got {type(eigenvalues).__name__}")
+    eigenvalues = [number(f"eigenvalues[{k}]", l) for k, l in enumerate(eigenvalues)]
+    tol = real_in("tol", tol, 0.0)
+    slack = tol + 1e-12 * max([1.0] + [abs(float(l)) for l in eigenvalues])  # float rounding of a zero
+    for k, l in enumerate(eigenvalues):
+        if bool(l < 0) if isinstance(l, sympy.Basic) else float(l) < -slack:
+            raise ValueError(f"eigenvalues[{k}] must be >= 0 (a kernel's eigenvalue); got {l!r}")
+    for S, c in fourier.items():
+        if not isinstance(S, tuple):
+            raise ValueError(f"fourier keys must be tuples of variable indices; got {S!r}")
+        if len(S) >= len(eigenvalues):
+            raise ValueError(f"eigenvalues must hold one value per degree up to {len(S)} (fourier has a set of "
+                             f"size {len(S)}); got {len(eigenvalues)} values")
+        number(f"fourier[{S}]", c)
     exact = any(isinstance(l, sympy.Basic) for l in eigenvalues)
     total = sympy.Integer(0) if exact else 0.0
     for S, c in fourier.items():

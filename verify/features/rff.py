@@ -25,7 +25,8 @@ import numbers
 import sympy
 import torch
 
-from ..validate import finite as _finite, generator as _check_generator
+from ..validate import (check_memory, device as _check_device, finite as _finite, float_dtype,
+                        generator as _check_generator, int_in)
 
 __all__ = ["RandomFourierFeatures", "check_sigma", "check_width", "concatenate_tokens",
            "kernel_limit_derivation", "random_features_gram", "random_fourier_features", "rbf_kernel",
@@ -57,7 +58,7 @@ def _check_dim(name: str, value) -> int:
 def _check_float_tensor(name: str, h) -> torch.Tensor:
     if not isinstance(h, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor; got {type(h).__name__}")
-    if not h.is_floating_point():
+    if not h.is_floating_point() or h.dtype not in (torch.float32, torch.float64, torch.float16, torch.bfloat16):
         raise ValueError(f"{name} must be a floating-point tensor (float32/float64); got dtype {h.dtype}")
     if h.dim() < 1:
         raise ValueError(f"{name} must have at least one dimension (the last one is d_h); got a scalar")
@@ -77,12 +78,16 @@ def sample_frequencies(input_dim: int, num_features: int, sigma: float, generato
     M = check_width(num_features)
     sigma = check_sigma(sigma)
     _check_generator("generator", generator)
-    if dtype not in (torch.float32, torch.float64):
-        raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
-    shape = tuple(int(b) for b in batch_shape) + (M, d)
+    float_dtype("dtype", dtype)
+    device = _check_device("device", device, default=generator.device)
+    if not isinstance(batch_shape, (tuple, list)):
+        raise ValueError(f"batch_shape must be a tuple of integers >= 1; got {batch_shape!r}")
+    shape = tuple(_check_dim(f"batch_shape[{i}]", b) for i, b in enumerate(batch_shape)) + (M, d)
+    check_memory(f"sample_frequencies(batch_shape={tuple(batch_shape)}, num_features={M}, input_dim={d})",
+                 2 * math.prod(shape) * (4 if dtype == torch.float32 else 8))
     z = torch.randn(shape, generator=generator, device=generator.device, dtype=dtype)
     z = z / sigma
-    return z if device is None else z.to(device)
+    return z.to(device)
 
 
 def random_fourier_features(h: torch.Tensor, frequencies: torch.Tensor) -> torch.Tensor:
@@ -99,6 +104,21 @@ def random_fourier_features(h: torch.Tensor, frequencies: torch.Tensor) -> torch
     if h.shape[-1] != frequencies.shape[-1]:
         raise ValueError(f"h has last dimension {h.shape[-1]} but the frequencies have d_h = {frequencies.shape[-1]}")
     M = frequencies.shape[-2]
+    if M < 1:
+        raise ValueError("frequencies must hold at least one frequency (M >= 1)")
+    if frequencies.dim() == 2:
+        out_shape = tuple(h.shape[:-1]) + (2 * M,)
+    elif h.dim() == 1:
+        out_shape = tuple(frequencies.shape[:-2]) + (2 * M,)
+    else:
+        try:
+            batch = torch.broadcast_shapes(tuple(h.shape[:-2]), tuple(frequencies.shape[:-2]))
+        except RuntimeError:
+            raise ValueError(f"h {tuple(h.shape)} and frequencies {tuple(frequencies.shape)} have batch shapes "
+                             f"that do not broadcast") from None
+        out_shape = tuple(batch) + (h.shape[-2], 2 * M)
+    check_memory(f"random_fourier_features(h of shape {tuple(h.shape)}, M={M})",
+                 3 * math.prod(out_shape) * frequencies.element_size())
     h = h.to(device=frequencies.device, dtype=frequencies.dtype)
     if frequencies.dim() == 2:
         proj = h @ frequencies.T                          # (..., M)
@@ -118,7 +138,22 @@ def random_features_gram(h: torch.Tensor, frequencies: torch.Tensor, h_prime: to
     if h.dim() < 2:
         raise ValueError(f"h must have shape (n, d_h) or (B, n, d_h); got {tuple(h.shape)}")
     chunk_size = _check_dim("chunk_size", chunk_size)
+    if frequencies.dim() not in (2, 3):
+        raise ValueError(f"frequencies must have shape (M, d_h) or (B, M, d_h); got {tuple(frequencies.shape)}")
     M = frequencies.shape[-2]
+    if M < 1:
+        raise ValueError(f"frequencies must hold M >= 1 frequencies; got shape {tuple(frequencies.shape)}")
+    if frequencies.shape[-1] != h.shape[-1]:
+        raise ValueError(f"h has last dimension {h.shape[-1]} but the frequencies have d_h = {frequencies.shape[-1]}")
+    if h_prime is not None:
+        _check_float_tensor("h_prime", h_prime)
+        if h_prime.dim() < 2 or h_prime.shape[-1] != h.shape[-1]:
+            raise ValueError(f"h_prime must have shape (n', d_h) or (B, n', d_h) with the d_h = {h.shape[-1]} of h; "
+                             f"got {tuple(h_prime.shape)}")
+    n2 = h.shape[-2] if h_prime is None else h_prime.shape[-2]
+    batch = max(math.prod(h.shape[:-2]), math.prod(frequencies.shape[:-2]))
+    check_memory(f"random_features_gram(h: n={h.shape[-2]}, h_prime: n'={n2}, chunk_size={min(chunk_size, M)})",
+                 8 * batch * (2 * h.shape[-2] * n2 + 6 * (h.shape[-2] + n2) * min(chunk_size, M)))
     out = None
     for start in range(0, M, chunk_size):
         w = frequencies[..., start:start + chunk_size, :]
@@ -145,13 +180,17 @@ class RandomFourierFeatures:
     def __post_init__(self):
         check_sigma(self.sigma)
         _check_float_tensor("frequencies", self.frequencies)
-        if self.frequencies.dim() not in (2, 3):
-            raise ValueError(f"frequencies must have shape (M, d_h) or (B, M, d_h); got {tuple(self.frequencies.shape)}")
+        if self.frequencies.dim() not in (2, 3) or self.frequencies.shape[-2] < 1:
+            raise ValueError(f"frequencies must have shape (M, d_h) or (B, M, d_h) with M >= 1; got "
+                             f"{tuple(self.frequencies.shape)}")
 
     @classmethod
     def draw(cls, input_dim: int, num_features: int, sigma: float, generator: torch.Generator, device=None,
              dtype: torch.dtype = torch.float64, batch_shape: tuple = ()) -> "RandomFourierFeatures":
-        """Draw :math:`\\omega_k` with :func:`sample_frequencies`."""
+        """Draw :math:`\\omega_k` with :func:`sample_frequencies` (``batch_shape``: at most one entry, B)."""
+        if not isinstance(batch_shape, (tuple, list)) or len(batch_shape) > 1:
+            raise ValueError(f"batch_shape must be () or (B,) for RandomFourierFeatures (frequencies (M, d_h) or "
+                             f"(B, M, d_h)); got {batch_shape!r}")
         return cls(sample_frequencies(input_dim, num_features, sigma, generator, device, dtype, batch_shape),
                    check_sigma(sigma))
 
@@ -178,7 +217,7 @@ class RandomFourierFeatures:
         return random_features_gram(h, self.frequencies, h_prime, chunk_size)
 
     def to(self, device) -> "RandomFourierFeatures":
-        return RandomFourierFeatures(self.frequencies.to(device), self.sigma)
+        return RandomFourierFeatures(self.frequencies.to(_check_device("device", device)), self.sigma)
 
 
 # -- the kernel limit --------------------------------------------------------------------------
@@ -194,6 +233,13 @@ def rbf_kernel(h: torch.Tensor, h_prime: torch.Tensor | None = None, sigma: floa
         raise ValueError("h and h_prime must have shape (..., n, d_h)")
     if h.shape[-1] != hp.shape[-1]:
         raise ValueError(f"h has d_h = {h.shape[-1]} but h_prime has d_h = {hp.shape[-1]}")
+    try:
+        batch = torch.broadcast_shapes(tuple(h.shape[:-2]), tuple(hp.shape[:-2]))
+    except RuntimeError:
+        raise ValueError(f"h {tuple(h.shape)} and h_prime {tuple(hp.shape)} have batch shapes that do not "
+                         f"broadcast") from None
+    check_memory(f"rbf_kernel(h: n={h.shape[-2]}, h_prime: n'={hp.shape[-2]}, d_h={h.shape[-1]})",
+                 2 * math.prod(batch) * h.shape[-2] * hp.shape[-2] * max(h.shape[-1], 1) * h.element_size())
     d2 = ((h.unsqueeze(-2) - hp.unsqueeze(-3)) ** 2).sum(-1)
     return torch.exp(-d2 / (2 * sigma**2))
 
@@ -245,8 +291,8 @@ def kernel_limit_derivation(dim: int = 2, tokens: int = 2) -> dict:
        (``expectation``), giving :math:`\exp(-\|\Delta\|^2/(2\sigma^2))` (``expectation_difference``);
     4. the product form over ``tokens`` tokens of a patch (``product_form_difference``).
     """
-    dim = _check_dim("dim", dim)
-    tokens = _check_dim("tokens", tokens)
+    dim = int_in("dim", dim, 1, 4)  # symbolic integration: seconds per dimension, minutes beyond 4
+    tokens = int_in("tokens", tokens, 1, 8)
     from sympy.stats import Normal, characteristic_function
 
     sigma = sympy.Symbol("sigma", positive=True)

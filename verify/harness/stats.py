@@ -17,32 +17,38 @@ import math
 import numpy as np
 from scipy import stats
 
+from ..validate import int_at_least, int_in, real_array, real_in
+
+__all__ = ["CONFIDENCE", "bonferroni", "chi2_pvalue", "clopper_pearson", "inside_ratio", "mean_limits",
+           "pearson_statistic", "quantile_limits", "rate_limits", "repetitions_to_decide"]
+
 CONFIDENCE = 0.99
 """The package-wide confidence of a verdict: one-sided, per case."""
 
 
-def _check_confidence(confidence: float) -> None:
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}")
+def _check_confidence(confidence: float) -> float:
+    return real_in("confidence", confidence, 0.0, 1.0, lo_open=True, hi_open=True)
 
 
-def _check_counts(k: int, n: int) -> None:
-    if n <= 0 or not 0 <= k <= n:
-        raise ValueError(f"need 0 <= k <= n and n > 0; got k={k}, n={n}")
+def _check_counts(k: int, n: int) -> tuple[int, int]:
+    n = int_at_least("n (trials)", n, 1)
+    k = int_in(f"k (successes, 0 <= k <= n = {n})", k, 0, n)
+    return k, n
 
 
 def bonferroni(k: int, confidence: float = CONFIDENCE) -> float:
     """The confidence each of ``k`` statements needs so that all hold together at ``confidence``
     (union bound)."""
-    _check_confidence(confidence)
-    return 1 - (1 - confidence) / max(int(k), 1)
+    confidence = _check_confidence(confidence)
+    k = int_at_least("k (number of statements)", k, 0)
+    return 1 - (1 - confidence) / max(k, 1)
 
 
 def rate_limits(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """One-sided exact Clopper--Pearson limits of a binomial rate ``k/n``: ``(lower, upper)``, each
     at ``confidence`` on its own side (``P[p >= lower] >= confidence``, ``P[p <= upper] >= confidence``)."""
-    _check_counts(k, n)
-    _check_confidence(confidence)
+    k, n = _check_counts(k, n)
+    confidence = _check_confidence(confidence)
     upper = stats.binomtest(k, n, alternative="less").proportion_ci(confidence_level=confidence).high
     lower = stats.binomtest(k, n, alternative="greater").proportion_ci(confidence_level=confidence).low
     return float(lower), float(upper)
@@ -51,8 +57,8 @@ def rate_limits(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, 
 def clopper_pearson(k: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Two-sided exact Clopper--Pearson interval of ``k/n`` at ``confidence`` (for tables; verdicts
     use the one-sided :func:`rate_limits`)."""
-    _check_counts(k, n)
-    _check_confidence(confidence)
+    k, n = _check_counts(k, n)
+    confidence = _check_confidence(confidence)
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="exact")
     return float(ci.low), float(ci.high)
 
@@ -62,7 +68,10 @@ def repetitions_to_decide(k: int, n: int, bound: float, confidence: float = CONF
     """How many repetitions would decide a rate against ``bound`` if the observed rate ``k/n`` held:
     the smallest ``n'`` at which the one-sided limit on the side of the observed rate clears the bound
     (``None`` when the observed rate equals the bound, or beyond ``max_n``)."""
-    _check_counts(k, n)
+    k, n = _check_counts(k, n)
+    bound = real_in("bound", bound)
+    confidence = _check_confidence(confidence)
+    max_n = int_in(f"max_n (at least n = {n}, at most 10**12)", max_n, n, 10**12)
     rate = k / n
     if rate == bound:
         return None
@@ -96,12 +105,11 @@ def quantile_limits(samples, q: float, confidence: float = CONFIDENCE) -> tuple[
     (``inf`` if none), and symmetrically for the lower limit (``-inf`` if none). The same limits as
     ``scipy.stats.quantile_test(...).confidence_interval`` (tested), but ``samples`` may hold ``±inf``
     (a constant that is infinite for some draws)."""
-    x = np.sort(np.asarray(samples, dtype=float).ravel())
-    if x.size == 0 or np.isnan(x).any():
+    q = real_in("q (quantile level)", q, 0.0, 1.0, lo_open=True, hi_open=True)
+    confidence = _check_confidence(confidence)
+    x = np.sort(real_array("samples", samples, allow_inf=True).ravel())
+    if x.size == 0:
         raise ValueError("samples must be a non-empty array without NaN")
-    if not 0 < q < 1:
-        raise ValueError(f"q must be in (0, 1); got {q}")
-    _check_confidence(confidence)
     n = x.size
     r = np.arange(1, n + 1)
     up_ok = stats.binom.cdf(r - 1, n, q) >= confidence        # P[xi_q <= X_(r)] >= confidence
@@ -114,7 +122,14 @@ def quantile_limits(samples, q: float, confidence: float = CONFIDENCE) -> tuple[
 def inside_ratio(value: float, lower: float, upper: float) -> float:
     r"""How far a positive exact ``value`` sits from the sampled limits ``[lower, upper]``:
     :math:`\max(\text{value}/\text{upper},\ \text{lower}/\text{value})`, at most 1 exactly when it lies
-    inside them (the exact-against-sampled statistic; a zero denominator counts as outside)."""
+    inside them (the exact-against-sampled statistic; a zero denominator counts as outside). ``value`` is a
+    positive finite number, ``lower <= upper`` (either may be infinite), no NaN."""
+    value = real_in("value (positive exact value)", value, 0.0, lo_open=True)
+    if isinstance(lower, bool) or isinstance(upper, bool) or \
+            not all(isinstance(v, (int, float, np.integer, np.floating)) and not math.isnan(v) for v in (lower, upper)):
+        raise ValueError(f"lower and upper must be real numbers (possibly infinite), not NaN; got {lower!r}, {upper!r}")
+    if lower > upper:
+        raise ValueError(f"lower must be <= upper; got lower={lower}, upper={upper}")
     above = value / upper if upper > 0 else math.inf
     below = lower / value if value > 0 else (0.0 if lower == 0 else math.inf)
     return max(above, below)
@@ -122,10 +137,10 @@ def inside_ratio(value: float, lower: float, upper: float) -> float:
 
 def mean_limits(samples, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """One-sided Student-t limits of a mean: ``(lower, upper)``, each at ``confidence``."""
-    x = np.asarray(samples, dtype=float).ravel()
-    if x.size < 2 or not np.all(np.isfinite(x)):
+    confidence = _check_confidence(confidence)
+    x = real_array("samples", samples).ravel()
+    if x.size < 2:
         raise ValueError("samples must hold at least 2 finite numbers")
-    _check_confidence(confidence)
     m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
     t = float(stats.t.ppf(confidence, x.size - 1))
     return m - t * se, m + t * se
@@ -134,11 +149,16 @@ def mean_limits(samples, confidence: float = CONFIDENCE) -> tuple[float, float]:
 def pearson_statistic(observed, expected_prob) -> tuple[float, int]:
     r"""Pearson's :math:`\chi^2=\sum(O-E)^2/E` of counts ``observed`` against the law ``expected_prob``
     (:math:`E=n\,p`), with its degrees of freedom (outcomes of positive probability, minus 1); an
-    observed outcome of probability 0 makes it infinite."""
-    o = np.asarray(observed, dtype=float).ravel()
-    pr = np.asarray(expected_prob, dtype=float).ravel()
-    if o.shape != pr.shape:
-        raise ValueError(f"observed and expected_prob must have the same size; got {o.size} and {pr.size}")
+    observed outcome of probability 0 makes it infinite. ``observed``: non-negative counts; ``expected_prob``: a
+    probability law (non-negative, summing to 1), with at least one outcome."""
+    o = real_array("observed (counts)", observed, lo=0).ravel()
+    pr = real_array("expected_prob (a law)", expected_prob, lo=0).ravel()
+    if o.shape != pr.shape or o.size == 0:
+        raise ValueError(f"observed and expected_prob must have the same non-zero size; got {o.size} and {pr.size}")
+    if o.sum() == 0:
+        raise ValueError("observed must hold at least one count (a positive total)")
+    if abs(pr.sum() - 1) > 1e-8:
+        raise ValueError(f"expected_prob must sum to 1 (a probability law); got sum {pr.sum()!r}")
     e = o.sum() * pr
     pos = e > 0
     dof = int(pos.sum()) - 1
@@ -148,5 +168,12 @@ def pearson_statistic(observed, expected_prob) -> tuple[float, int]:
 
 
 def chi2_pvalue(statistic: float, dof: int) -> float:
-    """Upper tail of the chi-square law."""
+    r"""Upper tail of the chi-square law: :math:`P[\chi^2_{dof}\ge` ``statistic``:math:`]` (``statistic`` >= 0,
+    possibly infinite; ``dof`` >= 0, where 0 is the point mass at 0)."""
+    if isinstance(statistic, bool) or not isinstance(statistic, (int, float, np.integer, np.floating)) \
+            or math.isnan(statistic) or statistic < 0:
+        raise ValueError(f"statistic must be a real number >= 0 (possibly infinite); got {statistic!r}")
+    dof = int_at_least("dof (degrees of freedom)", dof, 0)
+    if dof == 0:
+        return 1.0 if statistic <= 0 else 0.0
     return float(stats.chi2.sf(statistic, dof))

@@ -25,57 +25,75 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..validate import check_memory, int_at_least, int_in, numpy_generator, real_array
 from .hierarchy import Hierarchy, PTFLabel
 from .polynomial import Polynomial, all_points, monomials_up_to
 
+__all__ = ["KINDS", "WIRINGS", "alpha_majority", "brain_dump_circuit", "junta_label", "majority_label", "make_label",
+           "parity_label", "random_hierarchy", "random_junta_label", "random_ptf_label"]
+
 KINDS = ("majority", "parity", "junta", "ptf")
 WIRINGS = ("random", "tree")
+MAX_JUNTA_INPUTS = 20
+"""The most inputs of a junta or random PTF label (its truth table or monomials enumerate :math:`2^k` points)."""
+MAX_MAJORITY_SIZE = 100_000
+"""The largest ``k`` (``n``) of the exact majority constants (binomial coefficients of ``k``)."""
+MAX_LABELS = 1_000_000
+"""The most labels a generated hierarchy may hold."""
 
 
 def _rng(rng) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator (explicit seeding); got {type(rng).__name__}")
-    return rng
+    return numpy_generator("rng", rng)
+
+
+def _inputs(inputs, lo: int = 1, hi: int | None = None) -> tuple:
+    """``inputs`` as a tuple of distinct non-negative ints (``lo`` to ``hi`` of them), or a ValueError."""
+    if isinstance(inputs, (str, bytes)) or not hasattr(inputs, "__iter__"):
+        raise ValueError(f"inputs must be a sequence of variable indices; got {inputs!r}")
+    inputs = tuple(int_at_least("inputs (variable indices)", i, 0) for i in inputs)
+    if len(set(inputs)) != len(inputs):
+        raise ValueError(f"inputs must be distinct; got {inputs}")
+    if len(inputs) < lo or (hi is not None and len(inputs) > hi):
+        raise ValueError(f"inputs must hold {lo} to {hi if hi is not None else 'any number of'} indices; got {len(inputs)}")
+    return inputs
 
 
 def majority_label(inputs, negations=None) -> PTFLabel:
-    inputs = tuple(inputs)
+    r""":math:`\mathrm{sign}(\sum_i s_iz_i)` on an odd number of ``inputs``, ``negations`` :math:`s_i\in\{\pm1\}`."""
+    inputs = _inputs(inputs)
     k = len(inputs)
-    if k < 1 or k % 2 == 0:
-        raise ValueError(f"a majority needs an odd number of inputs >= 1; got {k}")
-    s = np.ones(k, dtype=int) if negations is None else np.asarray(negations, dtype=int)
+    if k % 2 == 0:
+        raise ValueError(f"inputs: a majority needs an odd number of inputs >= 1; got {k}")
+    s = np.ones(k, dtype=int) if negations is None else real_array("negations", negations, ndim=1)
     if s.shape != (k,) or not np.isin(s, (-1, 1)).all():
         raise ValueError(f"negations must be {k} values in {{-1, +1}}")
     return PTFLabel(inputs, Polynomial.from_dict({(i,): int(s[i]) for i in range(k)}, k), "majority")
 
 
 def parity_label(inputs) -> PTFLabel:
-    inputs = tuple(inputs)
-    if len(inputs) < 1:
-        raise ValueError("a parity needs at least 1 input")
+    r""":math:`\prod_i z_i` on ``inputs`` (at least one)."""
+    inputs = _inputs(inputs)
     return PTFLabel(inputs, Polynomial.from_dict({tuple(range(len(inputs))): 1}, len(inputs)), "parity")
 
 
 def junta_label(inputs, truth_table) -> PTFLabel:
     """Any function of ``k`` inputs, given by its ±1 values on :func:`all_points` ``(k)`` order."""
     from .fourier import fourier_expansion
-    inputs = tuple(inputs)
+    inputs = _inputs(inputs, 1, MAX_JUNTA_INPUTS)
     k = len(inputs)
-    table = np.asarray(truth_table)
+    table = real_array("truth_table", truth_table, ndim=1)
     if table.shape != (2 ** k,) or not np.isin(table, (-1, 1)).all():
         raise ValueError(f"truth_table must hold 2**k = {2 ** k} values in {{-1, +1}}")
-    return PTFLabel(inputs, Polynomial.from_dict(fourier_expansion(table), k), "junta")
+    return PTFLabel(inputs, Polynomial.from_dict(fourier_expansion(table.astype(np.int64).tolist()), k), "junta")
 
 
 def random_ptf_label(inputs, K: int, rng, coef_range: int = 2) -> PTFLabel:
     """Sign of a random integer polynomial of degree <= K on the inputs: an odd constant and even
     other coefficients, so p(z) is an odd integer and the margin is >= 1; redrawn until non-constant."""
     rng = _rng(rng)
-    inputs = tuple(inputs)
-    if not isinstance(K, (int, np.integer)) or K < 1:
-        raise ValueError(f"K must be an integer >= 1; got {K!r}")
-    if coef_range < 1:
-        raise ValueError(f"coef_range must be >= 1; got {coef_range}")
+    inputs = _inputs(inputs, 1, MAX_JUNTA_INPUTS)
+    K = int_at_least("K (degree)", K, 1)
+    coef_range = int_in("coef_range", coef_range, 1, 2**30)
     k = len(inputs)
     for _ in range(100):
         coefs = {}
@@ -90,18 +108,21 @@ def random_ptf_label(inputs, K: int, rng, coef_range: int = 2) -> PTFLabel:
 
 
 def random_junta_label(inputs, rng) -> PTFLabel:
+    """A uniformly random non-constant truth table on ``inputs`` (1 to :data:`MAX_JUNTA_INPUTS` of them)."""
     rng = _rng(rng)
+    inputs = _inputs(inputs, 1, MAX_JUNTA_INPUTS)
     k = len(inputs)
-    while True:
+    for _ in range(200):  # a table is constant with probability 2**(1 - 2**k) <= 1/2
         table = rng.choice(np.array([-1, 1]), size=2 ** k)
         if abs(int(table.sum())) < 2 ** k:
             return junta_label(inputs, table)
+    raise ValueError(f"could not draw a non-constant junta on {k} inputs in 200 tries")
 
 
 def _wire(prev: int, size: int, fan_in: int, wiring: str, rng) -> list[tuple]:
-    if wiring not in WIRINGS:
+    if not isinstance(wiring, str) or wiring not in WIRINGS:
         raise ValueError(f"wiring must be one of {WIRINGS}; got {wiring!r}")
-    if not 1 <= fan_in <= prev:
+    if isinstance(fan_in, bool) or not isinstance(fan_in, (int, np.integer)) or not 1 <= fan_in <= prev:
         raise ValueError(f"fan_in must be in [1, {prev}] (the previous level's size); got {fan_in}")
     if wiring == "tree":
         if size * fan_in > prev:
@@ -112,9 +133,13 @@ def _wire(prev: int, size: int, fan_in: int, wiring: str, rng) -> list[tuple]:
 
 
 def make_label(kind: str, inputs, rng, K: int = 2) -> PTFLabel:
-    if kind not in KINDS:
+    """One label of ``kind`` (:data:`KINDS`) on ``inputs``; random signs, tables and coefficients from ``rng``."""
+    if not isinstance(kind, str) or kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    if kind != "parity":
+        _rng(rng)
     if kind == "majority":
+        inputs = _inputs(inputs)
         return majority_label(inputs, rng.choice(np.array([-1, 1]), size=len(inputs)))
     if kind == "parity":
         return parity_label(inputs)
@@ -129,17 +154,41 @@ def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: 
     ``kind`` (one of :data:`KINDS`, or a list with one kind per level) on ``fan_in`` labels of the
     level below (``x`` at level 1), wired at random or as a tree."""
     rng = _rng(rng)
-    if not isinstance(d, (int, np.integer)) or d < 1:
-        raise ValueError(f"d must be an integer >= 1; got {d!r}")
-    level_sizes = [int(s) for s in level_sizes]
-    if not level_sizes or min(level_sizes) < 1:
-        raise ValueError(f"level_sizes must be a non-empty list of integers >= 1; got {level_sizes}")
-    kinds = [kind] * len(level_sizes) if isinstance(kind, str) else list(kind)
+    d = int_at_least("d", d, 1)
+    if isinstance(level_sizes, (str, bytes)) or not hasattr(level_sizes, "__iter__"):
+        raise ValueError(f"level_sizes must be a non-empty list of integers >= 1; got {level_sizes!r}")
+    level_sizes = [int_at_least("level_sizes (labels per level)", s, 1) for s in level_sizes]
+    if not level_sizes:
+        raise ValueError("level_sizes must be a non-empty list of integers >= 1; got []")
+    if isinstance(kind, str):
+        kinds = [kind] * len(level_sizes)
+    elif isinstance(kind, (list, tuple)):
+        kinds = list(kind)
+    else:
+        raise ValueError(f"kind must be one of {KINDS} or a list with one per level; got {kind!r}")
     if len(kinds) != len(level_sizes):
         raise ValueError(f"kind must be one kind or one per level ({len(level_sizes)}); got {kind!r}")
+    for kd in kinds:
+        if not isinstance(kd, str) or kd not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS} (or a list of them); got {kd!r}")
+    if not isinstance(wiring, str) or wiring not in WIRINGS:
+        raise ValueError(f"wiring must be one of {WIRINGS}; got {wiring!r}")
+    fan_in = int_at_least("fan_in", fan_in, 1)
+    if fan_in > d:
+        raise ValueError(f"fan_in must be in [1, {d}] (the previous level's size); got {fan_in}")
+    if {"junta", "ptf"} & set(kinds):
+        int_in("fan_in (kinds 'junta' and 'ptf' enumerate 2**fan_in points)", fan_in, 1, MAX_JUNTA_INPUTS)
+        K = int_at_least("K (degree)", K, 1)
+    if sum(level_sizes) > MAX_LABELS:
+        raise ValueError(f"level_sizes must sum to at most {MAX_LABELS} labels; got {sum(level_sizes)}")
+    check_memory(f"random_hierarchy(level_sizes={level_sizes}, fan_in={fan_in})",
+                 sum(level_sizes) * (600 + 200 * fan_in + (16 * 2**fan_in if {"junta", "ptf"} & set(kinds) else 0)))
     levels, prev = [], d
     for size, kd in zip(level_sizes, kinds):
         wires = _wire(prev, size, fan_in, wiring, rng)
+        if kd == "majority" and fan_in % 2 == 0:
+            raise ValueError(f"fan_in must be an odd number for kind='majority' (a majority of an even number of "
+                             f"inputs can tie); got {fan_in}")
         levels.append(tuple(make_label(kd, w, rng, K) for w in wires))
         prev = size
     return Hierarchy(int(d), tuple(levels))
@@ -148,12 +197,13 @@ def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: 
 def brain_dump_circuit(d: int, width: int, depth: int, fan_in: int = 3, rng=None) -> Hierarchy:
     """The §3.1 "brain dump" (reconstruction, see the module docstring): ``depth`` layers of ``width``
     random signed majority gates of ``fan_in`` (odd) gates of the layer below; every gate is a label."""
-    if not isinstance(width, (int, np.integer)) or width < 1:
-        raise ValueError(f"width must be an integer >= 1; got {width!r}")
-    if not isinstance(depth, (int, np.integer)) or depth < 1:
-        raise ValueError(f"depth must be an integer >= 1; got {depth!r}")
+    width = int_at_least("width", width, 1)
+    depth = int_at_least("depth", depth, 1)
+    fan_in = int_at_least("fan_in", fan_in, 1)
     if fan_in % 2 == 0:
         raise ValueError(f"fan_in must be odd (majority gates); got {fan_in}")
+    if width * depth > MAX_LABELS:
+        raise ValueError(f"width * depth must be at most {MAX_LABELS} labels; got {width * depth}")
     return random_hierarchy(d, [width] * depth, fan_in, "majority", "random", rng=rng)
 
 
@@ -162,6 +212,7 @@ def alpha_majority(k: int) -> Fraction:
     the correlation of a majority with each of its inputs. A *candidate* for the paper's
     reconstruction constant :math:`\alpha_{d,k}` (a guess, ``papers/ptf.md`` B6)."""
     from math import comb
-    if k < 1 or k % 2 == 0:
+    k = int_in("k", k, 1, MAX_MAJORITY_SIZE)
+    if k % 2 == 0:
         raise ValueError(f"k must be odd and >= 1; got {k}")
     return Fraction(2 * comb(k - 1, (k - 1) // 2), 2 ** k)

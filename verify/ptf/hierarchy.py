@@ -20,8 +20,10 @@ from typing import Sequence
 
 import numpy as np
 
-from ..validate import int_at_least
-from .polynomial import Polynomial, all_points, sign
+from ..validate import check_memory, instance, int_at_least, int_in
+from .polynomial import MAX_CUBE_DIMENSION, Polynomial, _cube_points, all_points, sign
+
+__all__ = ["Hierarchy", "PTFLabel", "hierarchy_from_labels"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,6 +35,11 @@ class PTFLabel:
     kind: str = "ptf"
 
     def __post_init__(self):
+        if isinstance(self.inputs, (str, bytes)) or not hasattr(self.inputs, "__iter__"):
+            raise ValueError(f"PTFLabel.inputs must be a tuple of variable indices; got {self.inputs!r}")
+        instance("PTFLabel.poly", self.poly, Polynomial)
+        if not isinstance(self.kind, str):
+            raise ValueError(f"PTFLabel.kind must be a string; got {self.kind!r}")
         inputs = tuple(int_at_least("PTFLabel.inputs (variable indices)", i, 0) for i in self.inputs)
         object.__setattr__(self, "inputs", inputs)
         if len(set(inputs)) != len(inputs):
@@ -45,7 +52,13 @@ class PTFLabel:
         return self.poly.degree
 
     def preactivation(self, z: np.ndarray) -> np.ndarray:
-        return self.poly(np.asarray(z)[:, list(self.inputs)])
+        """:math:`p(z_{\text{inputs}})` on the rows of ``z`` (``(n, w)``, entries ±1, ``w > max(inputs)``)."""
+        z = np.asarray(z) if not isinstance(z, np.ndarray) else z
+        if np.ndim(z) != 2 or (self.inputs and np.shape(z)[1] <= max(self.inputs)):
+            raise ValueError(f"z must have shape (n, w) with w > {max(self.inputs, default=-1)} (the label reads "
+                             f"inputs {self.inputs}); got shape {np.shape(z)}")
+        z = _cube_points("z", z, np.shape(z)[1])
+        return self.poly._evaluate(z[:, list(self.inputs)])
 
     def __call__(self, z: np.ndarray) -> np.ndarray:
         return sign(self.preactivation(z))
@@ -53,7 +66,8 @@ class PTFLabel:
     def local_margin(self) -> float:
         r""":math:`\min_{u\in\{\pm1\}^k}|p(u)|` over all assignments of its ``k`` inputs: a lower
         bound on the margin on any support (equal to it when every assignment is reachable)."""
-        return float(np.abs(self.poly(all_points(len(self.inputs)))).min())
+        int_in("number of PTFLabel.inputs (enumerates 2**k assignments)", len(self.inputs), 0, MAX_CUBE_DIMENSION)
+        return float(np.abs(self.poly._evaluate(all_points(len(self.inputs)))).min())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,8 +77,12 @@ class Hierarchy:
     levels: tuple
 
     def __post_init__(self):
-        if not isinstance(self.d, (int, np.integer)) or self.d < 1:
-            raise ValueError(f"Hierarchy.d must be an integer >= 1; got {self.d!r}")
+        int_at_least("Hierarchy.d", self.d, 1)
+        if isinstance(self.levels, (str, bytes)) or not hasattr(self.levels, "__iter__"):
+            raise ValueError(f"Hierarchy.levels must be a sequence of levels (sequences of PTFLabel); got {self.levels!r}")
+        for i, level in enumerate(self.levels):
+            if isinstance(level, (str, bytes)) or not hasattr(level, "__iter__"):
+                raise ValueError(f"Hierarchy.levels[{i}] must be a sequence of PTFLabel; got {level!r}")
         levels = tuple(tuple(level) for level in self.levels)
         object.__setattr__(self, "levels", levels)
         if not levels:
@@ -77,8 +95,9 @@ class Hierarchy:
                 if not isinstance(lab, PTFLabel):
                     raise ValueError(f"Hierarchy.levels[{i}][{j}] must be a PTFLabel; got {type(lab).__name__}")
                 if lab.inputs and max(lab.inputs) >= width:
+                    below = f"d = {self.d} inputs x" if i == 0 else f"the previous level has {width} labels"
                     raise ValueError(f"Hierarchy.levels[{i}][{j}].inputs must lie in [0, {width - 1}] "
-                                     f"(the previous level has {width} variables); got {lab.inputs}")
+                                     f"({below}); got {lab.inputs}")
             width = len(level)
 
     # --- sizes -------------------------------------------------------------------------------
@@ -106,11 +125,9 @@ class Hierarchy:
 
     # --- evaluation ------------------------------------------------------------------------
     def _check_x(self, x) -> np.ndarray:
-        x = np.asarray(x)
-        if x.ndim != 2 or x.shape[1] != self.d:
-            raise ValueError(f"x must have shape (n, d={self.d}); got {x.shape}")
-        if not np.isin(x, (-1, 1)).all():
-            raise ValueError("x must have entries in {-1, +1}")
+        x = _cube_points("x", x, self.d)
+        check_memory(f"Hierarchy evaluation on x with {x.shape[0]} points ({self.num_labels} labels)",
+                     3 * x.shape[0] * (9 * self.num_labels + 8 * self.d))
         return x
 
     def forward(self, x) -> tuple[list, list]:
@@ -118,7 +135,7 @@ class Hierarchy:
         z = self._check_x(x)
         labels, pre = [], []
         for level in self.levels:
-            p = np.stack([lab.preactivation(z) for lab in level], axis=1)
+            p = np.stack([lab.poly._evaluate(z[:, list(lab.inputs)]) for lab in level], axis=1)
             z = sign(p)
             labels.append(z)
             pre.append(p)
@@ -130,6 +147,7 @@ class Hierarchy:
 
     # --- constants M and xi -------------------------------------------------------------------
     def coefficient_norms(self, ord=1, include_constant: bool = True) -> np.ndarray:
+        """Per label, the coefficient norm of its polynomial (:meth:`Polynomial.coefficient_norm`)."""
         return np.array([lab.poly.coefficient_norm(ord, include_constant) for level in self.levels for lab in level])
 
     def M(self, ord=1, include_constant: bool = True) -> float:
@@ -158,4 +176,4 @@ class Hierarchy:
 
 def hierarchy_from_labels(d: int, levels: Sequence[Sequence[PTFLabel]]) -> Hierarchy:
     """Validate and build a :class:`Hierarchy` from labels given by hand."""
-    return Hierarchy(d, tuple(tuple(level) for level in levels))
+    return Hierarchy(d, levels)

@@ -15,14 +15,25 @@ from fractions import Fraction
 import numpy as np
 import torch
 
+from ..validate import check_memory, instance, int_at_least
 from .grammar import Grammar
 
+__all__ = ["MAX_DERIVATIONS", "Derivations", "enumerate_derivations", "num_derivations"]
+
 MAX_DERIVATIONS = 2_000_000
+_MAX_COUNT_BITS = 1 << 20
 
 
 def num_derivations(grammar: Grammar) -> int:
-    s, L = grammar.tuple_size, grammar.num_layers
-    return grammar.num_classes * grammar.num_synonyms ** ((s**L - 1) // (s - 1))
+    r""":math:`n_c\,m^{(s^L-1)/(s-1)}`, the number of derivations (exact int); refused when it has more than
+    :math:`2^{20}` bits (a grammar far beyond enumeration)."""
+    instance("grammar", grammar, Grammar)
+    s, L, m = grammar.tuple_size, grammar.num_layers, grammar.num_synonyms
+    nodes = (s**L - 1) // (s - 1)
+    if m > 1 and nodes * np.log2(m) > _MAX_COUNT_BITS:
+        raise ValueError(f"grammar has about 2**{nodes * np.log2(m):.3g} derivations (num_synonyms={m}, "
+                         f"tuple_size={s}, num_layers={L}): too many to count exactly")
+    return grammar.num_classes * m**nodes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,11 +74,23 @@ def _subtrees(rules, depth: int, symbol: int, memo: dict) -> tuple[np.ndarray, l
 
 
 def enumerate_derivations(grammar: Grammar, limit: int = MAX_DERIVATIONS) -> Derivations:
-    """Every derivation of ``grammar``; raises ``ValueError`` if there are more than ``limit``."""
+    """Every derivation of ``grammar``; raises ``ValueError`` if there are more than ``limit`` or if they would
+    not fit in the memory limit."""
+    instance("grammar", grammar, Grammar)
+    limit = int_at_least("limit", limit, 1)
+    s, L, m = grammar.tuple_size, grammar.num_layers, grammar.num_synonyms
+    nodes = (s**L - 1) // (s - 1)
+    if m > 1 and nodes * np.log2(m) + np.log2(grammar.num_classes) > np.log2(limit) + 1:
+        raise ValueError(f"grammar has about 2**{nodes * np.log2(m) + np.log2(grammar.num_classes):.3g} "
+                         f"derivations, more than limit={limit}: enumeration is only for tiny grammars "
+                         f"(reduce num_synonyms, tuple_size or num_layers)")
     total = num_derivations(grammar)
     if total > limit:
         raise ValueError(f"grammar has {total} derivations, more than limit={limit}: enumeration is "
                          f"only for tiny grammars (reduce num_synonyms, tuple_size or num_layers)")
+    # per derivation: its leaves and rule choices (int64), built by concatenation (a few copies at once)
+    check_memory(f"enumerate_derivations(grammar with {total} derivations, input length s**L={s**L})",
+                 4 * 8 * total * (s**L + nodes + 1))
     memo: dict = {}
     labels, xs, choices = [], [], []
     for label in range(grammar.num_classes):

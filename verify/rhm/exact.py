@@ -29,18 +29,33 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..validate import check_memory, instance, int_in
 from .grammar import Grammar
 
+__all__ = ["ARITHMETICS", "FirstPatchLaw", "conditional_q", "first_patch_law", "p_first_patch",
+           "transition_matrices", "transition_matrix"]
+
 ARITHMETICS = ("auto", "fraction", "float64")
+_FRACTION_BYTES = 200  # a Fraction of two small ints in an object array, with its pointer
 
 
 def _arith(grammar: Grammar, arithmetic: str) -> str:
-    if arithmetic not in ARITHMETICS:
+    instance("grammar", grammar, Grammar)
+    if not isinstance(arithmetic, str) or arithmetic not in ARITHMETICS:
         raise ValueError(f"arithmetic must be one of {ARITHMETICS}; got {arithmetic!r}")
     if arithmetic == "auto":
         small = max(grammar.num_features, grammar.num_classes) <= 16 and grammar.num_layers <= 6
         return "fraction" if small else "float64"
     return arithmetic
+
+
+def _check_size(grammar: Grammar, level: int, arith: str) -> None:
+    r"""Refuse matrices above the memory limit: :math:`P_k` and :math:`A_l` are (at most)
+    :math:`\max(n_c,V)\times V`, several at once, 8 bytes (float64) or a Fraction each."""
+    rows = max(grammar.num_classes, grammar.num_features)
+    per = _FRACTION_BYTES if arith == "fraction" else 8
+    check_memory(f"exact matrices at level={level} (grammar with num_classes={grammar.num_classes}, "
+                 f"num_features={grammar.num_features}, arithmetic={arith!r})", 4 * rows * grammar.num_features * (per + 8))
 
 
 def _counts_to(counts: np.ndarray, m: int, arith: str) -> np.ndarray:
@@ -55,8 +70,9 @@ def _counts_to(counts: np.ndarray, m: int, arith: str) -> np.ndarray:
 def transition_matrix(grammar: Grammar, level: int, arithmetic: str = "auto") -> np.ndarray:
     r"""First-token transition matrix :math:`P_l` (App. B): rows level-:math:`(l-1)` symbols,
     columns level-:math:`l` symbols; row-stochastic."""
-    grammar._check_level(level)
     arith = _arith(grammar, arithmetic)
+    grammar._check_level(level)
+    _check_size(grammar, level, arith)
     first = grammar.rules[level - 1][:, :, 0]  # [|V_{l-1}|, m]
     counts = np.zeros((first.shape[0], grammar.num_features), dtype=np.int64)
     np.add.at(counts, (np.arange(first.shape[0])[:, None], first), 1)
@@ -65,6 +81,7 @@ def transition_matrix(grammar: Grammar, level: int, arithmetic: str = "auto") ->
 
 def transition_matrices(grammar: Grammar, arithmetic: str = "auto") -> list[np.ndarray]:
     """:math:`[P_1, \\dots, P_L]`."""
+    _arith(grammar, arithmetic)
     return [transition_matrix(grammar, l, arithmetic) for l in range(1, grammar.num_layers + 1)]
 
 
@@ -117,14 +134,16 @@ class FirstPatchLaw:
 
     def patch_q(self, patch: int):
         r""":math:`q^{(l)}_\mu` for patch index ``patch``, or ``None`` if :math:`p_\mu = 0`."""
+        patch = int_in("patch (index into grammar.patches(level))", patch, 0, self.num_patches - 1)
         nu = patch // self.num_synonyms
         return self.q[nu] if self.reachable[nu] else None
 
 
 def first_patch_law(grammar: Grammar, level: int, arithmetic: str = "auto") -> FirstPatchLaw:
     r""":math:`p_\mu` and :math:`q^{(l)}_\mu` (eq. 4) of every level-:math:`l` patch, exactly."""
-    grammar._check_level(level)
     arith = _arith(grammar, arithmetic)
+    grammar._check_level(level)
+    _check_size(grammar, level, arith)
     A = _chain(grammar, level, arith)  # [n_c, |V_{l-1}|]
     colsum = A.sum(axis=0)
     n_c = grammar.num_classes

@@ -37,15 +37,28 @@ Two rule samplers:
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
+
+from ..validate import check_memory, int_at_least
+
+__all__ = ["SAMPLERS", "Grammar", "check_parameters", "decode_patches", "encode_patches", "grammar_from_params",
+           "sample_grammar"]
 
 SAMPLERS = ("authors", "appendix_b")
 
 # Patches are coded as base-V integers; keep V**s inside int64 with room for arithmetic.
 _MAX_PATCH_CODE = 2**62
+
+
+def _log2_below(base: int, exponent: int, bound_log2: int) -> bool:
+    """``base**exponent < 2**bound_log2`` without computing a huge power."""
+    if exponent * math.log2(base) > bound_log2 + 1:
+        return False
+    return base**exponent < 2**bound_log2
 
 
 def _check_int(name: str, value, lo: int, hint: str = "") -> int:
@@ -73,11 +86,13 @@ def check_parameters(num_features, num_classes, num_synonyms, tuple_size, num_la
     m = _check_int("num_synonyms", num_synonyms, 1, " (m, rules per symbol)")
     s = _check_int("tuple_size", tuple_size, 2, " (s, branching factor)")
     L = _check_int("num_layers", num_layers, 1, " (L, depth)")
-    if sampler not in SAMPLERS:
+    if not isinstance(sampler, str) or sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}; got {sampler!r}")
-    if v**s >= _MAX_PATCH_CODE:
+    if not _log2_below(v, s, 62):
         raise ValueError(f"num_features**tuple_size must be < 2**62 (patches are coded as int64); "
                          f"got {v}**{s}")
+    if not _log2_below(s, L, 62):
+        raise ValueError(f"tuple_size**num_layers (the input length) must be < 2**62; got {s}**{L}")
     if m * n_c > v**s:
         raise ValueError(f"num_synonyms * num_classes must be <= num_features**tuple_size = {v**s} "
                          f"for non-ambiguous rules; got m={m}, n_c={n_c}, so m*n_c={m * n_c}")
@@ -96,19 +111,50 @@ def check_parameters(num_features, num_classes, num_synonyms, tuple_size, num_la
     return v, n_c, m, s, L
 
 
+def _int_array(name: str, x, lo: int, hi: int) -> np.ndarray:
+    """An int64 array of integers in ``[lo, hi)``: integer dtypes only (a float would be truncated)."""
+    try:
+        a = np.asarray(x)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValueError(f"{name} must be an integer array; got {type(x).__name__} ({err})") from None
+    if a.dtype == object and a.size and all(isinstance(c, numbers.Integral) and not isinstance(c, bool)
+                                            for c in a.ravel().tolist()):
+        if min(a.ravel().tolist()) < lo or max(a.ravel().tolist()) >= hi:
+            raise ValueError(f"{name} must hold integers in [{lo}, {hi - 1}]")
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iu" and not (a.size == 0 and a.dtype.kind == "f"):
+        raise ValueError(f"{name} must hold integers (an integer dtype); got dtype {a.dtype}")
+    if a.size and (int(a.min()) < lo or int(a.max()) >= hi):
+        raise ValueError(f"{name} must hold integers in [{lo}, {hi - 1}]; got min {a.min()}, max {a.max()}")
+    return a.astype(np.int64)
+
+
 def encode_patches(patches: np.ndarray, num_features: int) -> np.ndarray:
-    r"""Base-:math:`V` code :math:`\sum_i \mu_i V^{s-1-i}` of patches along the last axis."""
-    patches = np.asarray(patches, dtype=np.int64)
-    s = patches.shape[-1]
-    weights = num_features ** np.arange(s - 1, -1, -1, dtype=np.int64)
+    r"""Base-:math:`V` code :math:`\sum_i \mu_i V^{s-1-i}` of patches along the last axis.
+
+    ``patches``: an integer array ``(..., s)`` of symbols in :math:`[0, V)`; :math:`V^s < 2^{62}`."""
+    v = int_at_least("num_features (V)", num_features, 2)
+    a = _as_array("patches", patches)
+    if np.ndim(a) < 1:
+        raise ValueError(f"patches must have at least one dimension (the last holds the s symbols); got {patches!r}")
+    s = np.shape(a)[-1]
+    if not _log2_below(v, s, 62):
+        raise ValueError(f"num_features**s must be < 2**62 (codes are int64); got {v}**{s}, s = patches.shape[-1]")
+    patches = _int_array("patches", patches, 0, v)
+    weights = v ** np.arange(s - 1, -1, -1, dtype=np.int64)
     return patches @ weights
 
 
 def decode_patches(codes: np.ndarray, num_features: int, tuple_size: int) -> np.ndarray:
-    """Inverse of :func:`encode_patches`: int codes -> ``(..., tuple_size)`` symbol arrays."""
-    codes = np.asarray(codes, dtype=np.int64)
-    weights = num_features ** np.arange(tuple_size - 1, -1, -1, dtype=np.int64)
-    return (codes[..., None] // weights) % num_features
+    """Inverse of :func:`encode_patches`: int codes in :math:`[0, V^s)` -> ``(..., tuple_size)`` symbol arrays."""
+    v = int_at_least("num_features (V)", num_features, 2)
+    s = int_at_least("tuple_size (s)", tuple_size, 1)
+    if not _log2_below(v, s, 62):
+        raise ValueError(f"num_features**tuple_size must be < 2**62 (codes are int64); got {v}**{s}")
+    codes = _int_array("codes", codes, 0, v**s)
+    check_memory(f"decode_patches({codes.size} codes, tuple_size={s})", 3 * 8 * codes.size * s)
+    weights = v ** np.arange(s - 1, -1, -1, dtype=np.int64)
+    return (codes[..., None] // weights) % v
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -126,6 +172,10 @@ class Grammar:
     seed: int | None = None
 
     def __post_init__(self):
+        if not isinstance(self.sampler, str) or self.sampler not in SAMPLERS + ("hand",):
+            raise ValueError(f"sampler must be one of {SAMPLERS + ('hand',)}; got {self.sampler!r}")
+        if self.seed is not None:
+            int_at_least("seed", self.seed, 0)
         _validate_rules(self.rules, self.num_features, self.num_classes)
         _, m, s = np.shape(self.rules[0])
         for name, field, want in (("num_synonyms", self.num_synonyms, m), ("tuple_size", self.tuple_size, s),
@@ -139,6 +189,8 @@ class Grammar:
             r.setflags(write=False)
             frozen.append(r)
         object.__setattr__(self, "rules", tuple(frozen))
+        if self.sampler == "appendix_b":
+            _check_appendix_b(self)
 
     @classmethod
     def from_rules(cls, rules: Sequence, num_features: int, num_classes: int) -> "Grammar":
@@ -146,7 +198,7 @@ class Grammar:
         :math:`l\\ge1`: ``(num_features, m, s)``. Raises ``ValueError`` naming what is wrong."""
         if not isinstance(rules, (list, tuple)) or len(rules) == 0:
             raise ValueError("rules must be a non-empty list of int arrays, one per level")
-        arrays = [np.asarray(r) for r in rules]
+        arrays = [_as_array(f"rules[{l}]", r) for l, r in enumerate(rules)]
         if arrays[0].ndim != 3:
             raise ValueError(f"rules[0] must have shape (num_classes, m, s); got shape {arrays[0].shape}")
         _, m, s = arrays[0].shape
@@ -177,6 +229,7 @@ class Grammar:
 
     def parents(self, level: int) -> np.ndarray:
         r""":math:`\nu(\mu)` for each patch of :meth:`patches` (its generating level-:math:`(l-1)` symbol)."""
+        self._check_level(level)
         return np.repeat(np.arange(self.vocabulary_size(level - 1)), self.num_synonyms)
 
     def _check_level(self, level, lo: int = 1):
@@ -189,10 +242,28 @@ class Grammar:
                 f"s={self.tuple_size}, L={self.num_layers}, sampler={self.sampler!r}, seed={self.seed})")
 
 
+def _as_array(name: str, r) -> np.ndarray:
+    try:
+        return np.asarray(r)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValueError(f"{name} must be an integer array; got {type(r).__name__} ({err})") from None
+
+
+def _check_appendix_b(g: "Grammar") -> None:
+    """A grammar labelled ``sampler="appendix_b"`` must have the sampler's structure: at every level each
+    token starts the same number of patches (so each first-token transition matrix is doubly stochastic)."""
+    for l, r in enumerate(g.rules):
+        counts = np.bincount(r[:, :, 0].ravel(), minlength=g.num_features)
+        if (counts != counts[0]).any():
+            raise ValueError(f"sampler='appendix_b' grammars start patches with each of the num_features = "
+                             f"{g.num_features} tokens equally often; rules[{l}] starts them {counts.min()} to "
+                             f"{counts.max()} times (use sampler='hand')")
+
+
 def _validate_rules(rules, num_features, num_classes) -> None:
     if not isinstance(rules, tuple) or len(rules) == 0:
         raise ValueError("rules must be a non-empty tuple of int arrays, one per level")
-    arrays = [np.asarray(r) for r in rules]
+    arrays = [_as_array(f"rules[{l}]", r) for l, r in enumerate(rules)]
     if arrays[0].ndim != 3:
         raise ValueError(f"rules[0] must have shape (num_classes, m, s); got shape {arrays[0].shape}")
     _, m, s = arrays[0].shape
@@ -202,7 +273,7 @@ def _validate_rules(rules, num_features, num_classes) -> None:
         if r.shape != want:
             raise ValueError(f"rules[{l}] must have shape {want} (({'num_classes' if l == 0 else 'num_features'}, m, s)); "
                              f"got {r.shape}: the rules and num_features / num_classes disagree")
-        if r.size and not np.issubdtype(r.dtype, np.integer):
+        if not np.issubdtype(r.dtype, np.integer):
             raise ValueError(f"rules[{l}] must hold integers; got dtype {r.dtype}")
         if r.min() < 0 or r.max() >= num_features:
             raise ValueError(f"rules[{l}] holds symbols outside [0, num_features-1] = [0, {num_features - 1}]: "
@@ -259,6 +330,8 @@ def sample_grammar(num_features: int, num_classes: int, num_synonyms: int, tuple
     """
     v, n_c, m, s, L = check_parameters(num_features, num_classes, num_synonyms, tuple_size, num_layers, sampler)
     seed = _check_int("seed", seed, 0)
+    check_memory(f"sample_grammar(num_features={v}, num_classes={n_c}, num_synonyms={m}, tuple_size={s}, "
+                 f"num_layers={L})", _grammar_bytes(v, n_c, m, s, L, sampler))
     rng = np.random.default_rng(seed)
     draw = _level_rules_authors if sampler == "authors" else _level_rules_appendix_b
     rules = tuple(draw(rng, n_c if l == 0 else v, v, m, s) for l in range(L))
@@ -266,13 +339,30 @@ def sample_grammar(num_features: int, num_classes: int, num_synonyms: int, tuple
                    rules=rules, sampler=sampler, seed=seed)
 
 
+def _grammar_bytes(v: int, n_c: int, m: int, s: int, L: int, sampler: str) -> int:
+    """Peak bytes of :func:`sample_grammar`: the rules (int64, a few copies while drawn and decoded) and the
+    codes drawn for one level (a numpy permutation up to 2**24 codes, a Python set above)."""
+    rules = 8 * s * m * (n_c + (L - 1) * v)
+    parents = max(n_c, v if L >= 2 else 0)
+    if sampler == "authors":
+        pop, size = v**s, parents * m
+    else:
+        pop, size = v ** (s - 1), max(n_c * m // v, m if L >= 2 else 0)
+    codes = 16 * pop if pop <= 1 << 24 else 120 * size
+    return 4 * rules + codes + 4 * 8 * s * parents * m
+
+
 def grammar_from_params(params, sampler: str | None = None) -> Grammar:
     r""":func:`sample_grammar` from a claim case's parameters: keys ``V``, ``n_c``, ``m``, ``s``, ``L``,
     ``grammar_seed`` and ``sampler`` (``sampler`` falls back to the argument when the key is absent)."""
+    if not isinstance(params, Mapping):
+        raise ValueError(f"params must be a mapping with keys V, n_c, m, s, L, grammar_seed; got {type(params).__name__}")
+    if sampler is not None and (not isinstance(sampler, str) or sampler not in SAMPLERS):
+        raise ValueError(f"sampler must be None or one of {SAMPLERS}; got {sampler!r}")
     missing = [k for k in ("V", "n_c", "m", "s", "L", "grammar_seed") if k not in params]
     sampler = params.get("sampler", sampler)
     if missing or sampler is None:
-        raise ValueError(f"grammar parameters need the keys V, n_c, m, s, L, grammar_seed, sampler; "
+        raise ValueError(f"params must hold the keys V, n_c, m, s, L, grammar_seed and sampler; "
                          f"missing {missing + ([] if sampler else ['sampler'])}")
     return sample_grammar(params["V"], params["n_c"], params["m"], params["s"], params["L"],
                           seed=params["grammar_seed"], sampler=sampler)

@@ -14,17 +14,32 @@ import dataclasses
 import numpy as np
 import torch
 
-from ..validate import generator as _check_generator, int_at_least, int_tokens
+from ..validate import (check_memory, device as _check_device, generator as _check_generator, instance,
+                        int_at_least, int_tokens)
 from .grammar import Grammar, encode_patches
+
+__all__ = ["Parse", "expand", "one_hot", "parse", "sample", "sample_derivations", "sample_spine"]
 
 
 def _check_n(n) -> int:
     return int_at_least("n (number of samples)", n, 0)
 
 
+def _check_grammar(grammar) -> Grammar:
+    return instance("grammar", grammar, Grammar)
+
+
 def _device(device, generator: torch.Generator) -> torch.device:
     _check_generator("generator", generator)
-    return generator.device if device is None else torch.device(device)
+    return _check_device("device", device, default=generator.device)
+
+
+def _tree_bytes(grammar: Grammar, n: int) -> int:
+    """Bytes of one batch of ``n`` derivations: the rule choices of every level (int64) and the inputs,
+    with a copy of each while they are built."""
+    s, L = grammar.tuple_size, grammar.num_layers
+    nodes = (s ** (L + 1) - 1) // (s - 1)  # sum of s**l for l = 0..L
+    return 2 * 8 * n * nodes
 
 
 def _rules_on(grammar: Grammar, device) -> list[torch.Tensor]:
@@ -35,15 +50,19 @@ def expand(grammar: Grammar, labels: torch.Tensor, choices: list[torch.Tensor]) 
     r"""Deterministic derivation: the inputs generated from ``labels`` (``[n]``) when the node
     ``k`` of level ``l`` uses rule ``choices[l][:, k]`` (``choices[l]``: ``[n, s**l]``, in
     ``[0, m)``). Returns the level-:math:`L` sequence ``[n, s**L]``, int64."""
-    if len(choices) != grammar.num_layers:
+    _check_grammar(grammar)
+    labels = int_tokens("labels (shape [n])", labels, grammar.num_classes, (None,))
+    if not isinstance(choices, (list, tuple)) or len(choices) != grammar.num_layers:
         raise ValueError(f"choices must hold one tensor per level (num_layers={grammar.num_layers}); "
-                         f"got {len(choices)}")
+                         f"got {len(choices) if isinstance(choices, (list, tuple)) else type(choices).__name__}")
     seq = labels.reshape(-1, 1)
     n = seq.shape[0]
+    for l in range(grammar.num_layers):
+        int_tokens(f"choices[{l}] (rule indices)", choices[l], grammar.num_synonyms, (n, grammar.tuple_size**l))
+        if choices[l].device != seq.device:
+            raise ValueError(f"choices[{l}] is on {choices[l].device} but labels on {seq.device}")
+    check_memory(f"expand(labels and choices of {n} derivations, input length s**L={grammar.input_length})", _tree_bytes(grammar, n))
     for l, rules in enumerate(_rules_on(grammar, seq.device)):
-        if choices[l].shape != (n, grammar.tuple_size**l):
-            raise ValueError(f"choices[{l}] must have shape ({n}, {grammar.tuple_size ** l}); "
-                             f"got {tuple(choices[l].shape)}")
         seq = rules[seq, choices[l]].reshape(n, -1)
     return seq
 
@@ -53,8 +72,10 @@ def sample_derivations(grammar: Grammar, n: int, generator: torch.Generator, dev
     r"""Random labels ``[n]`` and rule choices (``choices[l]``: ``[n, s**l]``, uniform in
     :math:`[0,m)`): the randomness of :func:`sample`, exposed so that a caller can alter a
     derivation (a negative control that leaks the label into the tree, say) before :func:`expand`."""
+    _check_grammar(grammar)
     n = _check_n(n)
     device = _device(device, generator)
+    check_memory(f"sample_derivations(n={n}, input length s**L={grammar.input_length})", _tree_bytes(grammar, n))
     y = torch.randint(grammar.num_classes, (n,), generator=generator, device=generator.device)
     choices = [torch.randint(grammar.num_synonyms, (n, grammar.tuple_size**l), generator=generator,
                              device=generator.device).to(device) for l in range(grammar.num_layers)]
@@ -70,9 +91,12 @@ def sample(grammar: Grammar, n: int, generator: torch.Generator, device=None,
     deterministic function of the generator's state and ``batch_size`` (the random stream is
     consumed batch by batch).
     """
+    _check_grammar(grammar)
     n = _check_n(n)
     batch_size = int_at_least("batch_size", batch_size, 1)
     device = _device(device, generator)
+    check_memory(f"sample(n={n}, input length s**L={grammar.input_length}, batch_size={batch_size})",
+                 2 * 8 * n * (grammar.input_length + 1) + _tree_bytes(grammar, min(n, batch_size)))
     xs, ys = [], []
     for start in range(0, n, batch_size):
         y, choices = sample_derivations(grammar, min(batch_size, n - start), generator, device)
@@ -93,8 +117,10 @@ def sample_spine(grammar: Grammar, n: int, generator: torch.Generator, device=No
     ``y`` ``[n]`` and ``first_patch`` ``[n, L]``, where ``first_patch[:, l-1]`` indexes
     ``grammar.patches(l)`` (parent ``* m`` + rule).
     """
+    _check_grammar(grammar)
     n = _check_n(n)
     device = _device(device, generator)
+    check_memory(f"sample_spine(n={n}, num_layers={grammar.num_layers})", 3 * 8 * n * (grammar.num_layers + 2))
     m = grammar.num_synonyms
     y = torch.randint(grammar.num_classes, (n,), generator=generator, device=generator.device).to(device)
     sym, idx = y, []
@@ -124,6 +150,7 @@ def parse(grammar: Grammar, x: torch.Tensor) -> Parse:
     Raises ``ValueError`` if ``x`` is not an int tensor ``[n, s**L]`` of tokens in :math:`[0,V)`, or if some
     patch is produced by no rule (the input is not in the language).
     """
+    _check_grammar(grammar)
     v, s, L = grammar.num_features, grammar.tuple_size, grammar.num_layers
     int_tokens("x (tokens, shape [n, s**L])", x, v, (None, grammar.input_length))
     weights = torch.as_tensor(v ** np.arange(s - 1, -1, -1), device=x.device, dtype=torch.long)
@@ -147,5 +174,11 @@ def parse(grammar: Grammar, x: torch.Tensor) -> Parse:
 
 
 def one_hot(x: torch.Tensor, num_features: int, dtype=torch.float32) -> torch.Tensor:
-    """One-hot encoding ``[..., num_features]`` of int tokens; call it batch by batch."""
-    return torch.nn.functional.one_hot(x, num_features).to(dtype)
+    """One-hot encoding ``[..., num_features]`` of int tokens in :math:`[0, V)`; call it batch by batch."""
+    v = int_at_least("num_features (V)", num_features, 1)
+    int_tokens("x (tokens)", x, v)
+    if not isinstance(dtype, torch.dtype) or dtype.is_complex:
+        raise ValueError(f"dtype must be a real torch dtype; got {dtype!r}")
+    check_memory(f"one_hot(x with {x.numel()} tokens, num_features={v})",
+                 x.numel() * v * (8 + torch.empty((), dtype=dtype).element_size()))
+    return torch.nn.functional.one_hot(x.long(), v).to(dtype)
