@@ -1,4 +1,9 @@
-"""Command line: ``verify list``, ``verify run``, ``verify findings``, ``verify train``, ``verify book``."""
+"""Command line: ``verify list``, ``verify run``, ``verify findings``, ``verify train``, ``verify book``.
+
+A bad command line never prints a traceback: every ``ValueError``/``OSError`` becomes one line
+``verify: error: ...`` naming the flag, exit code 2; output folders are checked before any work. A lemma module
+that fails to import is reported and skipped; ``list`` and ``run`` then exit 1.
+"""
 from __future__ import annotations
 
 import argparse
@@ -13,19 +18,33 @@ from .experiments import train as _train
 from .harness import findings
 from .harness.claims import resolve_device
 from .harness.discovery import load_claims
-from .harness.results import write_record
+from .harness.results import ensure_writable_folder, new_run_id, remove_orphaned_temporaries, write_record
 from .harness.stats import CONFIDENCE
 
 
+def _load(args):
+    """The claims of ``--lemmas`` and the modules that failed to import (reported on stderr, one line each)."""
+    if args.lemmas is not None and (str(args.lemmas).strip() == "" or not Path(args.lemmas).is_dir()):
+        raise ValueError(f"--lemmas {args.lemmas!r} is not a folder of claim modules")
+    errors: list = []
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # reported below, once, on stderr
+        claims = load_claims(args.lemmas, errors=errors)
+    for failure in errors:
+        print(f"verify: error: {failure}", file=sys.stderr)
+    return claims, errors
+
+
 def _cmd_list(args) -> int:
-    claims = load_claims(args.lemmas)
+    claims, errors = _load(args)
     for name, c in claims.items():
         alias = f" (= {c.alias})" if c.alias else ""
         page = f" [PDF {c.page}]" if c.page else ""
         print(f"{name:28s} Paper {c.paper}  {c.reference}{page}{alias}")
         for case in c.cases:
             print(f"    {case.name:34s} {case.scale:5s} {case.method:9s} {case.role}")
-    return 0
+    return 1 if errors else 0
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
@@ -37,11 +56,11 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def _cmd_run(args) -> int:
-    claims = load_claims(args.lemmas)
+    claims, errors = _load(args)
+    ensure_writable_folder(args.results, "--results")  # before any case runs
     unknown = [n for n in args.claims if n not in claims]
     if unknown:
-        print(f"unknown claim(s): {unknown}; known: {sorted(claims)}", file=sys.stderr)
-        return 2
+        raise ValueError(f"unknown claim(s): {unknown}; known: {sorted(claims)}")
     device = resolve_device(args.device)
     todo = [(c, case) for n, c in claims.items() if not args.claims or n in args.claims
             for case in c.cases_at(args.scale) if not args.case or case.name in args.case]
@@ -49,14 +68,16 @@ def _cmd_run(args) -> int:
         known = {case.name for _, case in todo}
         missing = [n for n in args.case if n not in known]
         if missing:
-            print(f"--case: no case {missing} among the selected claims at --scale {args.scale}", file=sys.stderr)
-            return 2
+            raise ValueError(f"--case: no case {missing} among the selected claims at --scale {args.scale}")
     rows, unexpected = [], 0
+    run_id = new_run_id()  # one per invocation, in every record it writes
+    for claim in {c.name for c, _ in todo}:
+        remove_orphaned_temporaries(Path(args.results) / claim)  # left by a killed run, over an hour ago
     bar = tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case")
     for claim, case in bar:
         bar.set_postfix_str(f"{claim.name}[{case.name}]", refresh=True)  # which case is running now
         v = claim.evaluate(case, device)
-        path = write_record(v, args.results)
+        path = write_record(v, args.results, run_id=run_id)
         unexpected += not v.as_expected
         rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.interval_str(), v.relation,
                      f"{v.bound:.5g}", f"{v.slack:.3g}", v.status, "yes" if v.as_expected else "NO",
@@ -64,15 +85,16 @@ def _cmd_run(args) -> int:
     print(_table(rows, ["claim", "case", "role", "measured", "interval", "", "bound", "slack", "verdict",
                         "as expected", "time", "record"]))
     print(f"\n{len(rows)} cases on {device}; verdicts at {CONFIDENCE:.0%} one-sided confidence per case "
-          f"(exact cases exactly); {unexpected} not as expected")
-    return 1 if unexpected else 0
+          f"(exact cases exactly); {unexpected} not as expected; run id {run_id}")
+    if errors:
+        print(f"{len(errors)} lemma module(s) failed to import and were skipped (see above)", file=sys.stderr)
+    return 1 if unexpected or errors else 0
 
 
 def _cmd_book(args) -> int:
     book = Path(args.book)
     if not (book / "_config.yml").exists():
-        print(f"no Jupyter Book at {book}/ (_config.yml missing)", file=sys.stderr)
-        return 2
+        raise ValueError(f"--book {str(book)!r}: no Jupyter Book there (_config.yml missing)")
     if args.clean and (book / "_build").exists():
         shutil.rmtree(book / "_build")
     exe = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
@@ -85,16 +107,33 @@ def _cmd_book(args) -> int:
     return rc
 
 
+def _read_text(path: Path, flag: str) -> str:
+    try:
+        return path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"{flag} {str(path)!r} cannot be read: {getattr(e, 'strerror', None) or e}") from None
+
+
 def _cmd_findings(args) -> int:
-    claims = load_claims(args.lemmas)
+    claims, errors = _load(args)
+    if errors:
+        print("verify: error: the findings would miss the claims above; fix their modules first", file=sys.stderr)
+        return 1
+    if not Path(args.results).is_dir():
+        raise ValueError(f"--results {args.results!r} is not a folder of records")
     block = findings.markdown(claims, args.results)
     if args.write:
         path = Path(args.write)
-        path.write_text(findings.replace_block(path.read_text(), block))
+        text = _read_text(path, "--write")
+        try:
+            text = findings.replace_block(text, block)
+        except ValueError as e:
+            raise ValueError(f"--write {str(path)!r}: {e}") from None
+        path.write_text(text)
         print(f"findings block of {path} rewritten from {args.results}/")
     elif args.check:
         path = Path(args.check)
-        if findings.current_block(path.read_text()) != block:
+        if findings.current_block(_read_text(path, "--check")) != block:
             print(f"{path}: the findings block differs from the records; run `verify findings --write {path}`",
                   file=sys.stderr)
             return 1
@@ -126,12 +165,16 @@ def main(argv: list[str] | None = None) -> int:
     g.add_argument("--write", metavar="FILE", help="rewrite FILE's findings block (README.md)")
     g.add_argument("--check", metavar="FILE", help="exit 1 if FILE's findings block differs from the records")
     _train.build_parser(sub.add_parser("train", help="train a learner on an RHM; write a record and a learning curve"))
-    args = p.parse_args(argv)
+    try:
+        args = p.parse_args(argv)
+    except SystemExit as e:  # argparse has printed usage and its one-line error (or --help)
+        return e.code if isinstance(e.code, int) else 2
     try:
         return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book, "findings": _cmd_findings,
                 "train": lambda a: _train.main(parsed=a)}[args.command](args)
-    except ValueError as e:
-        print(f"verify: error: {e}", file=sys.stderr)
+    except (ValueError, OSError) as e:
+        text = str(e).strip().splitlines()
+        print(f"verify: error: {text[0] if text else type(e).__name__}", file=sys.stderr)
         return 2
 
 

@@ -17,6 +17,7 @@ the layerwise learner's fresh per-stage samples, concatenated) and is scored on 
 from __future__ import annotations
 
 import math
+import os
 from typing import Callable, Iterable, Mapping
 
 import numpy as np
@@ -85,8 +86,15 @@ def fit_learner(name: str, grammar: Grammar, total: int, seed: int, device="cpu"
 
     ``layerwise_ridge`` draws its stages' fresh samples itself (:func:`practical_parameters`,
     :math:`N^{(l)}\propto m^l`); a baseline is trained on exactly those samples, concatenated. ``hyper``
-    overrides :data:`DEFAULT_HYPERPARAMETERS`; ``shuffled`` permutes the labels (negative control)."""
+    overrides :data:`DEFAULT_HYPERPARAMETERS`; ``shuffled`` permutes the labels (negative control).
+    ``checkpoint`` (a file, ``layerwise_ridge`` only): resume from and save to it; a checkpoint written for
+    another configuration (grammar, seed, levels, ``shuffled``) is refused before any training."""
     _check_learner(name)
+    if checkpoint is not None:
+        if not isinstance(checkpoint, (str, os.PathLike)) or str(checkpoint).strip() == "":
+            raise ValueError(f"checkpoint must be a file path or None; got {checkpoint!r}")
+        if name != "layerwise_ridge":
+            raise ValueError(f"checkpoint is only supported by layerwise_ridge, not {name!r}")
     total = _int_at_least("total (number of training samples)", total, grammar.num_layers)
     hp = {**DEFAULT_HYPERPARAMETERS[name], **hyper}
     if name == "layerwise_ridge":
@@ -97,8 +105,6 @@ def fit_learner(name: str, grammar: Grammar, total: int, seed: int, device="cpu"
         model = LayerwiseRidge.for_grammar(grammar, levels, device=device)
         return model.fit(grammar, seed=seed, progress=progress, checkpoint=checkpoint,
                          transform=shuffle_labels if shuffled else None)
-    if checkpoint is not None:
-        raise ValueError(f"checkpoint is only supported by layerwise_ridge, not {name!r}")
     if total > MAX_SAMPLES.get(name, math.inf):
         raise ValueError(f"total must be <= {MAX_SAMPLES[name]} for {name} (n x n Gram matrix); got {total}")
     x, y = training_samples(grammar, total, seed, device)

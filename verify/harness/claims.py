@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import re
 import time
 from fractions import Fraction
 from typing import Any, Callable, Mapping
@@ -46,6 +47,8 @@ SCALES = ("small", "large")
 METHODS = ("exact", "empirical")
 ROLES = ("check", "negative_control", "as_printed")
 STATUSES = ("holds", "fails", "inconclusive")
+#: The alphabet of case names (they name files: ``results/<claim>/<case>.json``).
+_SAFE_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,9 +69,10 @@ class Case:
     cpu_params: Mapping[str, Any] | None = None
 
     def __post_init__(self):
-        if not self.name or any(ch in self.name for ch in '/\\') or self.name.startswith("."):
-            raise ValueError(f"Case.name must be a non-empty file name (no '/', '\\', leading '.'): it names "
-                             f"the record results/<claim>/<case>.json; got {self.name!r}")
+        if not isinstance(self.name, str) or not _SAFE_NAME.fullmatch(self.name) or self.name.startswith("."):
+            raise ValueError(f"Case.name must be a non-empty name of the letters A-Z, a-z, digits, '_', '.' and '-' "
+                             f"(not starting with '.'): it names the record results/<claim>/<case>.json; "
+                             f"got {self.name!r}")
         if self.scale not in SCALES:
             raise ValueError(f"Case.scale must be one of {SCALES}; got {self.scale!r}")
         if self.method not in METHODS:

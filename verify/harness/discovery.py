@@ -2,15 +2,36 @@
 
 Claims are plug-ins loaded from a folder by path, so adding a module is all it takes (no registry).
 The library never imports them by name; ``lemmas/`` depends on ``verify``, not the reverse.
+
+A module that raises while it is imported is reported (a warning naming the file and the exception) and
+skipped, so one broken module does not take ``verify list``, the other claims or the book pages down with it;
+``load_claims(..., errors=[])`` hands the failures to the caller (``verify list``/``run`` exit 1 on them).
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from .claims import Claim
+
+
+@dataclasses.dataclass(frozen=True)
+class ImportFailure:
+    """A claim module that raised while it was imported: its file and the exception, in one line."""
+    path: Path
+    error: str
+
+    def __str__(self) -> str:
+        return f"lemma module {self.path} failed to import: {self.error}"
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return f"{type(e).__name__}: {text[0]}" if text else type(e).__name__
 
 
 def default_lemmas_dir() -> Path:
@@ -21,10 +42,13 @@ def default_lemmas_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "lemmas"
 
 
-def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
+def load_claims(folder: str | os.PathLike | None = None, errors: list | None = None) -> dict[str, Claim]:
     """Import every ``*.py`` in ``folder`` and its sub-folders (not ``_*`` or ``conftest.py``) and
     collect its ``CLAIM``. Sub-folders mirror the book's chapters; a module is registered as
-    ``lemmas.<stem>``, so stems are unique across folders."""
+    ``lemmas.<stem>``, so stems are unique across folders (two modules of one stem: a ``ValueError``).
+
+    A module that raises on import is skipped with a warning; with ``errors`` (a list), an
+    :class:`ImportFailure` is appended to it for each such module."""
     folder = Path(folder) if folder else default_lemmas_dir()
     if not folder.is_dir():
         raise ValueError(f"lemmas folder {str(folder)!r} does not exist")
@@ -40,11 +64,21 @@ def load_claims(folder: str | os.PathLike | None = None) -> dict[str, Claim]:
         seen[path.stem] = path
         mod_name = f"lemmas.{path.stem}"
         module = sys.modules.get(mod_name)
+        if module is not None and Path(getattr(module, "__file__", "") or "").resolve() != path.resolve():
+            module = None  # a module of the same stem from another folder: import this one
         if module is None:
             spec = importlib.util.spec_from_file_location(mod_name, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[mod_name] = module
-            spec.loader.exec_module(module)
+            try:
+                spec.loader.exec_module(module)
+            except Exception as e:  # noqa: BLE001 - any error in a plug-in is reported, not fatal
+                sys.modules.pop(mod_name, None)
+                failure = ImportFailure(path, _one_line(e))
+                warnings.warn(str(failure), stacklevel=2)
+                if errors is not None:
+                    errors.append(failure)
+                continue
         claim = getattr(module, "CLAIM", None)
         if isinstance(claim, Claim):
             if claim.name in claims:

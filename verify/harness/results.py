@@ -1,16 +1,26 @@
 """Result records on disk: ``results/<claim>/<case>.json``, one per claim and case, with provenance.
 
-Records are written atomically (a temporary file in the same folder, then ``os.replace``), so a
-crash never leaves a half-written record.
+Records are written atomically (a uniquely named temporary file in the same folder, then ``os.replace``), so
+a crash never leaves a half-written record and two processes never publish each other's half. Every record
+carries the ``run_id`` of the invocation that wrote it and its full ``configuration`` (with a short
+``config_hash``). JSON has no infinity or NaN: a non-finite number is written as ``null`` and named in the
+record's ``nonfinite`` map (``{"measured": "inf", "details/curve/3/1": "nan"}``, keys are JSON pointers
+without the leading ``/``); :func:`load_record` and :func:`load_records` restore them as floats. A record that
+is not valid JSON is skipped with a warning that names the file.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
+import math
 import os
 import platform
+import secrets
 import subprocess
 import tempfile
+import time
+import warnings
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -20,6 +30,10 @@ import torch
 import verify
 
 from .claims import Verdict
+
+__all__ = ["config_hash", "ensure_writable_folder", "git_commit", "load_record", "load_records", "new_run_id",
+           "provenance", "record_of", "remove_orphaned_temporaries", "restore_nonfinite", "to_json",
+           "write_atomic", "write_record"]
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str:
@@ -52,38 +66,133 @@ def provenance(device: str, seed: int, seconds: float) -> dict:
     }
 
 
-def _jsonable(x: Any):
+def new_run_id() -> str:
+    """A fresh run id: the UTC time and a random suffix, e.g. ``20250101T120000Z-3f9a1c``."""
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+_PROCESS_RUN_ID: str | None = None
+
+
+def _default_run_id() -> str:
+    """The run id of records written without one (one per process)."""
+    global _PROCESS_RUN_ID
+    if _PROCESS_RUN_ID is None:
+        _PROCESS_RUN_ID = new_run_id()
+    return _PROCESS_RUN_ID
+
+
+# -- JSON with non-finite numbers --------------------------------------------------------------------------------
+def _pointer_token(key: str) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
+
+
+def _jsonable(x: Any, path: tuple = (), nonfinite: dict | None = None):
+    """``x`` as plain JSON data; a non-finite float becomes ``None`` and, with ``nonfinite``, is listed there
+    under its JSON pointer (``"inf"``, ``"-inf"`` or ``"nan"``)."""
     if isinstance(x, Mapping):
-        return {str(k): _jsonable(v) for k, v in x.items()}
+        return {str(k): _jsonable(v, path + (str(k),), nonfinite) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
+        return [_jsonable(v, path + (str(i),), nonfinite) for i, v in enumerate(x)]
     if isinstance(x, np.ndarray):
-        return _jsonable(x.tolist())
+        return _jsonable(x.tolist(), path, nonfinite)
+    if isinstance(x, torch.Tensor):
+        return _jsonable(x.detach().cpu().tolist(), path, nonfinite)
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
     if isinstance(x, (np.integer,)):
         return int(x)
     if isinstance(x, (np.floating, float)):
         x = float(x)
-        return x if np.isfinite(x) else str(x)
-    if isinstance(x, (np.bool_,)):
-        return bool(x)
-    if x is None or isinstance(x, (str, int, bool)):
+        if math.isfinite(x):
+            return x
+        if nonfinite is not None:
+            nonfinite["/".join(_pointer_token(p) for p in path)] = "nan" if x != x else ("inf" if x > 0 else "-inf")
+        return None
+    if x is None or isinstance(x, (str, int)):
         return x
     return str(x)
 
 
-def record_of(verdict: Verdict) -> dict:
+def to_json(data: Mapping) -> dict:
+    """``data`` as JSON data, with the non-finite numbers as ``null`` listed in ``data["nonfinite"]``."""
+    nonfinite: dict[str, str] = {}
+    out = _jsonable(data, (), nonfinite)
+    if nonfinite:
+        out["nonfinite"] = nonfinite
+    return out
+
+
+def restore_nonfinite(record: dict) -> dict:
+    """Put back the non-finite numbers that :func:`to_json` wrote as ``null`` (in place; returns ``record``)."""
+    for pointer, value in (record.get("nonfinite") or {}).items():
+        if value not in ("inf", "-inf", "nan"):
+            continue
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")]
+        node = record
+        try:
+            for p in parts[:-1]:
+                node = node[int(p)] if isinstance(node, list) else node[p]
+            last = int(parts[-1]) if isinstance(node, list) else parts[-1]
+            if node[last] is None:
+                node[last] = float(value)
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue  # the record was edited by hand: leave it as it is
+    return record
+
+
+def config_hash(config: Mapping) -> str:
+    """A short hash of a configuration (its canonical JSON): two different configurations never share it
+    (but for a 2^-48 chance)."""
+    text = json.dumps(_jsonable(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def configuration_of(verdict: Verdict) -> dict:
+    """Everything that determines a claim case's result (besides the code, named by the provenance's commit)."""
+    return {"claim": verdict.claim, "case": verdict.case, "scale": verdict.scale, "method": verdict.method,
+            "role": verdict.role, "expect": verdict.expect, "relation": verdict.relation, "seed": verdict.seed,
+            "params": verdict.params, "device": verdict.device}
+
+
+def record_of(verdict: Verdict, run_id: str | None = None) -> dict:
     rec = verdict.to_dict()
     rec["provenance"] = provenance(verdict.device, verdict.seed, verdict.seconds)
-    return _jsonable(rec)
+    config = configuration_of(verdict)
+    rec["run_id"] = run_id or _default_run_id()
+    rec["configuration"] = config
+    rec["config_hash"] = config_hash(config)
+    return to_json(rec)
+
+
+# -- writing -------------------------------------------------------------------------------------------------------
+def ensure_writable_folder(path: str | os.PathLike, name: str = "path") -> Path:
+    """Create folder ``path`` if needed and check that a file can be written there (a probe file is created and
+    removed), before any work; a ``ValueError`` naming ``name`` (e.g. the CLI flag) otherwise."""
+    if path is None or str(path).strip() == "":
+        raise ValueError(f"{name} must name a folder; got an empty path")
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name} {str(path)!r} is not a folder (a file of that name exists)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-probe.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise ValueError(f"{name} {str(path)!r} is not a writable folder: {e.strerror or e}") from None
+    return path
 
 
 def write_atomic(path: Path, data: dict) -> Path:
+    """Write ``data`` as strict JSON (no NaN/Infinity tokens) to ``path`` through a uniquely named temporary
+    file in the same folder, removed if anything fails."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
+            json.dump(data, f, indent=1, sort_keys=True, allow_nan=False)
             f.write("\n")
             f.flush()
             os.fsync(f.fileno())
@@ -95,19 +204,60 @@ def write_atomic(path: Path, data: dict) -> Path:
     return path
 
 
-def write_record(verdict: Verdict, root: str | os.PathLike = "results") -> Path:
-    """Write ``root/<claim>/<case>.json`` atomically; return its path."""
-    return write_atomic(Path(root) / verdict.claim / f"{verdict.case}.json", record_of(verdict))
+def remove_orphaned_temporaries(folder: str | os.PathLike, older_than: float = 3600.0) -> list[Path]:
+    """Remove the temporary files (``.*.tmp``) that a killed writer left in ``folder`` and its sub-folders,
+    if older than ``older_than`` seconds (a younger one may belong to a running writer); return them."""
+    folder = Path(folder)
+    removed = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for p in folder.rglob(".*.tmp"):
+        try:
+            if p.is_file() and now - p.stat().st_mtime > older_than:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def write_record(verdict: Verdict, root: str | os.PathLike = "results", run_id: str | None = None) -> Path:
+    """Write ``root/<claim>/<case>.json`` atomically; return its path. ``run_id``: the invocation's id (one
+    per ``verify run``; default: one per process)."""
+    return write_atomic(Path(root) / verdict.claim / f"{verdict.case}.json", record_of(verdict, run_id))
+
+
+# -- reading -------------------------------------------------------------------------------------------------------
+def _read(path: Path) -> dict | None:
+    """The record at ``path`` with its non-finite numbers restored; ``None`` and a warning naming the file if it
+    is not a JSON object."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        warnings.warn(f"skipping the unreadable record {path}: {type(e).__name__}: {str(e).splitlines()[0]}",
+                      stacklevel=3)
+        return None
+    if not isinstance(data, dict):
+        warnings.warn(f"skipping the record {path}: not a JSON object", stacklevel=3)
+        return None
+    return restore_nonfinite(data)
 
 
 def load_record(claim: str, case: str, root: str | os.PathLike = "results") -> dict | None:
+    """The record of ``claim``'s ``case``, or ``None`` if there is none (or it is unreadable: a warning)."""
     path = Path(root) / claim / f"{case}.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    return _read(path) if path.exists() else None
 
 
 def load_records(claim: str, root: str | os.PathLike = "results") -> dict[str, dict]:
-    """All records of a claim, by case name."""
+    """All readable records of a claim, by case name (an unreadable one is skipped with a warning)."""
     folder = Path(root) / claim
     if not folder.is_dir():
         return {}
-    return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+    out = {}
+    for p in sorted(folder.glob("*.json")):
+        rec = _read(p)
+        if rec is not None:
+            out[p.stem] = rec
+    return out

@@ -8,7 +8,8 @@ r"""Baselines for Paper A's learner, trained on the same RHM data (int tokens ``
   (shallow kernel learners; sample complexity :math:`\sim m^{s^L}`-type in the RHM literature).
 
 Every learner takes explicit ``torch.Generator`` seeds (no global RNG) and exposes ``fit(x, y, generator)``,
-``predict(x)`` and ``accuracy(x, y)``.
+``predict(x)`` and ``accuracy(x, y)``; each checks its inputs (int tokens ``(n, s^L)`` in ``[0, V)``, one int
+label in ``[0, n_c)`` per input, ``n >= 1``) and raises a ``ValueError`` naming the parameter.
 """
 from __future__ import annotations
 
@@ -18,7 +19,9 @@ import numbers
 import torch
 from tqdm.auto import tqdm
 
-from ..validate import int_at_least as _int_at_least
+from ..rhm import Grammar
+from ..validate import device as _device, generator as _generator, int_at_least as _int_at_least
+from ..validate import int_tokens as _int_tokens
 
 __all__ = ["BASELINES", "DeepCNN", "KernelRidge", "TwoLayerNet", "make_baseline"]
 
@@ -29,8 +32,35 @@ def _pos(name, value):
     return float(value)
 
 
+def _nonneg(name, value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}")
+    return float(value)
+
+
 class _Accuracy:
+    V: int
+    n_c: int
+
+    def _width(self) -> int | None:  # pragma: no cover - overridden
+        return None
+
+    def check_inputs(self, x, y=None, min_n: int = 1) -> None:
+        """ValueError unless ``x`` is an int tensor ``[n, width]`` of tokens in ``[0, V)`` with ``n >= min_n`` and
+        ``y`` (if given) an int tensor ``[n]`` of labels in ``[0, n_c)``: one label per input."""
+        width = self._width()
+        _int_tokens(f"x (input tokens, shape [n, {width if width else 'd'}])", x, self.V, (None, width))
+        if x.shape[0] < min_n:
+            raise ValueError(f"x must hold at least {min_n} sample(s) (n >= {min_n}); got n = {x.shape[0]}")
+        if y is not None:
+            _int_tokens(f"y (labels, shape [n = {x.shape[0]}], one per row of x)", y, self.n_c, (x.shape[0],))
+
+    def _check_trained(self):
+        if not self.trained:
+            raise ValueError(f"{type(self).__name__} is not trained yet: call fit first")
+
     def accuracy(self, x, y) -> float:
+        self.check_inputs(x, y)
         return float((self.predict(x).cpu() == y.cpu()).double().mean())
 
 
@@ -44,12 +74,18 @@ class _SGDNet(_Accuracy):
         self.min_steps = _int_at_least("min_steps (least number of SGD steps)", min_steps, 0)
         self.batch_size = _int_at_least("batch_size", batch_size, 1)
         self.lr = _pos("lr (SGD learning rate)", lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must lie in [0, 1); got {momentum!r}")
-        self.momentum, self.weight_decay = float(momentum), float(weight_decay)
-        self.device = torch.device(device)
+        if (isinstance(momentum, bool) or not isinstance(momentum, numbers.Real) or not math.isfinite(momentum)
+                or not 0 <= momentum < 1):
+            raise ValueError(f"momentum must be a real number in [0, 1); got {momentum!r}")
+        self.momentum = float(momentum)
+        self.weight_decay = _nonneg("weight_decay", weight_decay)
+        self.device = _device("device", device)
         self.net = None
         self.history = []
+
+    @property
+    def trained(self) -> bool:
+        return self.net is not None
 
     def _build(self, generator):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -59,7 +95,17 @@ class _SGDNet(_Accuracy):
 
     def fit(self, x, y, generator: torch.Generator, progress: bool = False, test=None):
         """SGD for ``max(epochs, ceil(min_steps / batches per epoch))`` epochs; ``history`` holds
-        (epoch, train loss[, test accuracy]) per epoch."""
+        (epoch, train loss[, test accuracy]) per epoch. ``generator`` (required) seeds the initialisation and
+        the mini-batch order."""
+        self.check_inputs(x, y)
+        _generator("generator", generator)
+        if test is not None:
+            if not isinstance(test, (tuple, list)) or len(test) != 2:
+                raise ValueError(f"test must be a pair (x, y); got {type(test).__name__}")
+            try:
+                self.check_inputs(*test)
+            except ValueError as e:
+                raise ValueError(f"test: {e}") from None
         self._build(generator)
         opt = torch.optim.SGD(self.net.parameters(), lr=self.lr, momentum=self.momentum,
                               weight_decay=self.weight_decay)
@@ -70,7 +116,8 @@ class _SGDNet(_Accuracy):
             tot = 0.0
             for i in range(0, n, self.batch_size):
                 idx = perm[i:i + self.batch_size]
-                loss = torch.nn.functional.cross_entropy(self.net(self._inputs(x[idx])), y[idx].to(self.device))
+                logits = self.net(self._inputs(x[idx]))
+                loss = torch.nn.functional.cross_entropy(logits, y[idx].to(self.device, torch.long))
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -83,6 +130,9 @@ class _SGDNet(_Accuracy):
 
     @torch.no_grad()
     def predict(self, x, batch_size: int = 8192):
+        self._check_trained()
+        self.check_inputs(x)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
         return torch.cat([self.net(self._inputs(x[i:i + batch_size])).argmax(-1) for i in range(0, len(x), batch_size)])
 
 
@@ -98,6 +148,9 @@ class DeepCNN(_SGDNet):
         self.L = _int_at_least("num_layers (L)", num_layers, 1)
         self.width = _int_at_least("width", width, 1)
 
+    def _width(self) -> int:
+        return self.s ** self.L
+
     def _build(self, generator):
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         with torch.random.fork_rng(devices=[]):
@@ -110,7 +163,7 @@ class DeepCNN(_SGDNet):
             self.net = torch.nn.Sequential(*layers).to(self.device)
 
     def _inputs(self, x):
-        return torch.nn.functional.one_hot(x.to(self.device), self.V).float().transpose(1, 2)
+        return torch.nn.functional.one_hot(x.to(self.device, torch.long), self.V).float().transpose(1, 2)
 
 
 class TwoLayerNet(_SGDNet):
@@ -123,6 +176,9 @@ class TwoLayerNet(_SGDNet):
         self.d = _int_at_least("input_length (s^L)", input_length, 1)
         self.width = _int_at_least("width", width, 1)
 
+    def _width(self) -> int:
+        return self.d
+
     def _build(self, generator):
         seed = int(torch.randint(0, 2**62, (1,), generator=generator))
         with torch.random.fork_rng(devices=[]):
@@ -131,7 +187,7 @@ class TwoLayerNet(_SGDNet):
                                            torch.nn.Linear(self.width, self.n_c)).to(self.device)
 
     def _inputs(self, x):
-        return torch.nn.functional.one_hot(x.to(self.device), self.V).float().flatten(1)
+        return torch.nn.functional.one_hot(x.to(self.device, torch.long), self.V).float().flatten(1)
 
 
 class KernelRidge(_Accuracy):
@@ -147,13 +203,19 @@ class KernelRidge(_Accuracy):
         self.n_c = _int_at_least("num_classes (n_c)", num_classes, 2)
         self.kernel = kernel
         self.bandwidth = None if bandwidth is None else _pos("bandwidth", bandwidth)
-        if isinstance(ridge, bool) or not isinstance(ridge, numbers.Real) or ridge < 0:
-            raise ValueError(f"ridge must be a real number >= 0; got {ridge!r}")
-        self.ridge = float(ridge)
-        self.device = torch.device(device)
+        self.ridge = _nonneg("ridge", ridge)
+        self.device = _device("device", device)
+        self.u = None
+
+    @property
+    def trained(self) -> bool:
+        return self.u is not None
+
+    def _width(self) -> int | None:
+        return None if self.u is None else self.u.shape[1] // self.V
 
     def _u(self, x):
-        return torch.nn.functional.one_hot(x.to(self.device), self.V).double().flatten(1)
+        return torch.nn.functional.one_hot(x.to(self.device, torch.long), self.V).double().flatten(1)
 
     def _k(self, a, b):
         d2 = (a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2 * a @ b.T).clamp_min(0)
@@ -163,17 +225,25 @@ class KernelRidge(_Accuracy):
         return torch.exp(-d2.sqrt() / bw)
 
     def fit(self, x, y, generator: torch.Generator | None = None, **_):
+        """Kernel ridge on ``(x, y)`` (deterministic: ``generator`` is accepted for a common interface, unused)."""
+        self.u = None  # a new fit: any width
+        self.check_inputs(x, y)
+        if generator is not None:
+            _generator("generator", generator)
         if x.shape[0] > 20000:
             raise ValueError(f"KernelRidge stores an n x n Gram matrix: n must be <= 20000; got {x.shape[0]}")
         self.u = self._u(x)
         K = self._k(self.u, self.u)
-        Y = torch.nn.functional.one_hot(y.to(self.device), self.n_c).double()
+        Y = torch.nn.functional.one_hot(y.to(self.device, torch.long), self.n_c).double()
         n = x.shape[0]
         self.alpha = torch.linalg.solve(K + self.ridge * n * torch.eye(n, dtype=K.dtype, device=K.device), Y)
         return self
 
     @torch.no_grad()
     def predict(self, x, batch_size: int = 4096):
+        self._check_trained()
+        self.check_inputs(x)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
         return torch.cat([(self._k(self._u(x[i:i + batch_size]), self.u) @ self.alpha).argmax(-1)
                           for i in range(0, len(x), batch_size)])
 
@@ -183,6 +253,8 @@ BASELINES = ("cnn", "mlp2", "kernel_gaussian", "kernel_laplace")
 
 def make_baseline(name: str, grammar, **kw):
     """A baseline for ``grammar``'s shapes: ``cnn``, ``mlp2``, ``kernel_gaussian``, ``kernel_laplace``."""
+    if not isinstance(grammar, Grammar):
+        raise ValueError(f"grammar must be a verify.rhm.Grammar; got {type(grammar).__name__}")
     g = grammar
     if name == "cnn":
         return DeepCNN(g.num_features, g.num_classes, g.tuple_size, g.num_layers, **kw)

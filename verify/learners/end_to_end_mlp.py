@@ -3,24 +3,50 @@ labels at once, from scratch ("learn from scratch", as the third-party reproduct
 ``train_mlp_endtoend``). Not part of the paper; a point of comparison for the layerwise ResNet."""
 from __future__ import annotations
 
+import math
+import numbers
+
 import numpy as np
 import torch
+
+from ..validate import device as _device, generator as _generator, int_at_least as _int_at_least
+from .layerwise_resnet import _labels, _real_matrix
 
 
 def train_mlp_endtoend(x, y, hidden: int = 256, depth: int = 3, residual: bool = True, epochs: int = 200,
                        lr: float = 1e-3, batch: int = 256, generator: torch.Generator | None = None,
                        x_test=None, y_test=None, device="cpu") -> dict:
     """Train an MLP with ``depth`` hidden layers (ReLU) on the squared loss 0.5 (1 - y*yhat)^2 summed
-    over labels; return per-epoch train/test mean loss and test error, and the model."""
-    if depth < 1 or hidden < 1 or epochs < 1:
-        raise ValueError(f"depth, hidden and epochs must be >= 1; got {depth}, {hidden}, {epochs}")
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    x = torch.as_tensor(x, dtype=torch.float32, device=device)
-    y = torch.as_tensor(y, dtype=torch.float32, device=device)
+    over labels; return per-epoch train/test mean loss and test error, and the model.
+
+    ``x`` ``(m, d)`` finite reals, ``y`` ``(m, n)`` labels +-1; ``generator`` (a seeded ``torch.Generator``)
+    is required: it draws the initialisation and the mini-batch order (the global RNG is never used)."""
+    hidden = _int_at_least("hidden (units per layer)", hidden, 1)
+    depth = _int_at_least("depth (hidden layers)", depth, 1)
+    epochs = _int_at_least("epochs", epochs, 1)
+    batch = _int_at_least("batch (mini-batch size)", batch, 1)
+    if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+        raise ValueError(f"lr (Adam learning rate) must be a finite real number > 0; got {lr!r}")
+    if not isinstance(residual, (bool, np.bool_)):
+        raise ValueError(f"residual must be True or False; got {residual!r}")
+    gen = _generator("generator", generator)
+    device = _device("device", device)
+    x = _real_matrix("x (inputs, m x d)", x, torch.float32, device)
+    if x.shape[0] < 1:
+        raise ValueError("x must hold at least one example (m >= 1)")
+    y = _labels(f"y (labels, m = {x.shape[0]} x n, +-1)", y, x.shape[0], None, torch.float32, device)
+    if (x_test is None) != (y_test is None):
+        raise ValueError("x_test and y_test must be given together (test inputs and their labels) or not at all")
+    if x_test is not None:
+        x_test = _real_matrix(f"x_test (test inputs, m_test x d = {x.shape[1]})", x_test, torch.float32, device,
+                              cols=x.shape[1])
+        y_test = _labels(f"y_test (test labels, m_test x n = {y.shape[1]}, +-1)", y_test, x_test.shape[0],
+                         y.shape[1], torch.float32, device)
     d, n = x.shape[1], y.shape[1]
 
     def layer(i, o):
-        lin = torch.nn.Linear(i, o)
+        with torch.random.fork_rng(devices=[]):  # Linear's own default init must not move the global RNG
+            lin = torch.nn.Linear(i, o)
         with torch.no_grad():
             lin.weight.copy_(torch.randn(o, i, generator=gen) * np.sqrt(2 / i))
             lin.bias.zero_()

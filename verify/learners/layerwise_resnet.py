@@ -25,11 +25,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 
 import numpy as np
 import torch
 
 from verify.features import random_neurons as rn
+from verify.validate import device as _device, generator as _generator, int_at_least as _int_at_least
+
+__all__ = ["LOSSES", "LayerwiseResNet", "ResNetConfig", "blocks_until_margin", "cached_experiment",
+           "hierarchy_experiment", "loss_derivatives", "loss_values", "objective", "train_readout"]
 
 LOSSES = ("square", "logistic")
 
@@ -47,19 +52,61 @@ class ResNetConfig:
     read_map: str = "clip"    # E: "clip" to [-1, 1] or "identity"
 
     def __post_init__(self):
-        if self.width < 1:
-            raise ValueError(f"width must be >= 1; got {self.width}")
-        if not 0 <= self.beta < 1:
-            raise ValueError(f"beta must be in [0, 1); got {self.beta}")
+        _int_at_least("width (q, neurons per block)", self.width, 1)
+        if not _is_real(self.beta) or not 0 <= self.beta < 1:
+            raise ValueError(f"beta must be in [0, 1); got {self.beta!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}; got {self.loss!r}")
-        if self.reg <= 0:
-            raise ValueError(f"reg (lambda) must be > 0 for strong convexity; got {self.reg}")
-        if self.eps_opt <= 0:
-            raise ValueError(f"eps_opt must be > 0; got {self.eps_opt}")
+        _positive("reg (lambda, > 0 for strong convexity)", self.reg)
+        _positive("eps_opt", self.eps_opt)
+        _int_at_least("max_iter", self.max_iter, 1)
         if self.read_map not in ("clip", "identity"):
             raise ValueError(f"read_map must be 'clip' or 'identity'; got {self.read_map!r}")
         rn._check_activation(self.activation)
+
+
+def _is_real(x) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _positive(name: str, value) -> float:
+    if not _is_real(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite real number > 0; got {value!r}")
+    return float(value)
+
+
+def _real_matrix(name: str, x, dtype=torch.float64, device="cpu", cols: int | None = None,
+                 rows: int | None = None) -> torch.Tensor:
+    """``x`` (tensor or array-like of finite reals, ``(rows, cols)``) as a tensor, or a ValueError naming ``name``."""
+    if isinstance(x, (str, bytes)) or x is None:
+        raise ValueError(f"{name} must be a real matrix; got {type(x).__name__}")
+    try:
+        t = torch.as_tensor(x)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise ValueError(f"{name} must be a real matrix: {e}") from None
+    if t.dtype == torch.bool or t.is_complex():
+        raise ValueError(f"{name} must hold real numbers; got dtype {t.dtype}")
+    if t.ndim != 2 or (cols is not None and t.shape[1] != cols) or (rows is not None and t.shape[0] != rows):
+        want = f"({'m' if rows is None else rows}, {'n' if cols is None else cols})"
+        raise ValueError(f"{name} must have shape {want}; got {list(t.shape)}")
+    t = t.to(device=device, dtype=dtype)
+    if t.numel() and not bool(torch.isfinite(t).all()):
+        raise ValueError(f"{name} must hold finite numbers (no NaN or infinity)")
+    return t
+
+
+def _labels(name: str, y, rows: int, cols: int, dtype, device) -> torch.Tensor:
+    """``y`` as a ``(rows, cols)`` tensor of labels in {-1, +1}, or a ValueError naming ``name``."""
+    Y = _real_matrix(name, y, dtype, device, cols=cols, rows=rows)
+    if Y.numel() and not bool(((Y == 1) | (Y == -1)).all()):
+        raise ValueError(f"{name} must hold labels -1 or +1 (one column per label)")
+    return Y
+
+
+def _check_loss(loss) -> str:
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}; got {loss!r}")
+    return loss
 
 
 # --- the per-block convex problem (Lemma 5.2) -------------------------------------------------------
@@ -74,6 +121,7 @@ def loss_values(margin: torch.Tensor, loss: str) -> torch.Tensor:
 
 def loss_derivatives(margin: torch.Tensor, loss: str):
     """First and second derivative of the loss in the margin."""
+    _check_loss(loss)
     if loss == "square":
         return margin - 1, torch.ones_like(margin)
     s = torch.sigmoid(-margin)
@@ -112,6 +160,20 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     :math:`(\sqrt\kappa-1)/(\sqrt\kappa+1)`), each label stopped as soon as
     :math:`\|\nabla F_j\|\le\epsilon_{opt}`. Returns ``V`` and a dict with the iterations and final
     gradient norms per label."""
+    _check_loss(loss)
+    reg = _positive("reg (lambda, > 0 for strong convexity)", reg)
+    eps_opt = _positive("eps_opt", eps_opt)
+    max_iter = _int_at_least("max_iter", max_iter, 0)
+    if not isinstance(Phi, torch.Tensor) or not Phi.is_floating_point() or Phi.ndim != 2:
+        raise ValueError(f"Phi (features, m x q) must be a floating-point matrix; got "
+                         f"{list(Phi.shape) if isinstance(Phi, torch.Tensor) else type(Phi).__name__}")
+    m_, q_ = Phi.shape
+    _real_matrix("Phi (features, m x q)", Phi, Phi.dtype, Phi.device)
+    Y = _labels("Y (labels, m x n, +-1)", Y, m_, None, Phi.dtype, Phi.device)
+    Yhat = _real_matrix("Yhat (current label estimates, m x n)", Yhat, Phi.dtype, Phi.device, cols=Y.shape[1],
+                        rows=m_)
+    if V0 is not None:
+        V0 = _real_matrix("V0 (initial read-out, q x n)", V0, Phi.dtype, Phi.device, cols=Y.shape[1], rows=q_)
     q, n = Phi.shape[1], Y.shape[1]
     V = torch.zeros(q, n, dtype=Phi.dtype, device=Phi.device) if V0 is None else V0.clone()
     L = smoothness(Phi, loss, reg)
@@ -143,15 +205,19 @@ class LayerwiseResNet:
 
     def __init__(self, in_dim: int, num_labels: int, config: ResNetConfig, generator: torch.Generator,
                  device="cpu", dtype=torch.float64):
-        if in_dim < 1 or num_labels < 1:
-            raise ValueError(f"in_dim and num_labels must be >= 1; got {in_dim}, {num_labels}")
-        self.d, self.n, self.config = int(in_dim), int(num_labels), config
+        self.d = _int_at_least("in_dim (d, input width)", in_dim, 1)
+        self.n = _int_at_least("num_labels (n)", num_labels, 1)
+        if not isinstance(config, ResNetConfig):
+            raise ValueError(f"config must be a ResNetConfig; got {type(config).__name__}")
+        if dtype not in (torch.float32, torch.float64):
+            raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype!r}")
+        self.config = config
         self.N = self.d + self.n
-        self.generator, self.device, self.dtype = generator, torch.device(device), dtype
+        self.generator, self.device, self.dtype = _generator("generator", generator), _device("device", device), dtype
         self.blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
 
-    def stream0(self, x: torch.Tensor) -> torch.Tensor:
-        x = torch.as_tensor(x, dtype=self.dtype, device=self.device)
+    def stream0(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        x = _real_matrix(f"{name} (inputs, m x d = {self.d})", x, self.dtype, self.device, cols=self.d)
         return torch.cat([x, torch.zeros(x.shape[0], self.n, dtype=self.dtype, device=self.device)], 1)
 
     def read(self, G: torch.Tensor) -> torch.Tensor:
@@ -170,10 +236,19 @@ class LayerwiseResNet:
         out[:, self.d:] += self.features(G, W, b) @ V
         return out
 
+    def _check_blocks(self, blocks) -> int:
+        if blocks is None:
+            return len(self.blocks)
+        if isinstance(blocks, bool) or not isinstance(blocks, numbers.Integral) or not 0 <= blocks <= len(self.blocks):
+            raise ValueError(f"blocks must be None or an integer in [0, {len(self.blocks)}] (the trained blocks); "
+                             f"got {blocks!r}")
+        return int(blocks)
+
     def forward(self, x, blocks: int | None = None) -> torch.Tensor:
         """The stream after the first ``blocks`` blocks (all by default)."""
+        blocks = self._check_blocks(blocks)
         G = self.stream0(x)
-        for block in self.blocks[: len(self.blocks) if blocks is None else blocks]:
+        for block in self.blocks[:blocks]:
             G = self.apply_block(G, block)
         return G
 
@@ -185,10 +260,18 @@ class LayerwiseResNet:
         """Algorithm 4.2 (reconstructed): train ``blocks`` blocks one after the other on (x, y),
         every label supervised; record per block and label the train/test loss and margins."""
         c = self.config
-        Y = torch.as_tensor(y, dtype=self.dtype, device=self.device)
+        blocks = _int_at_least("blocks (number of blocks to train)", blocks, 0)
+        if callback is not None and not callable(callback):
+            raise ValueError(f"callback must be callable or None; got {type(callback).__name__}")
+        if (x_test is None) != (y_test is None):
+            raise ValueError("x_test and y_test must be given together (test inputs and their labels) or not at all")
         G = self.stream0(x)
-        Gt = self.stream0(x_test) if x_test is not None else None
-        Yt = torch.as_tensor(y_test, dtype=self.dtype, device=self.device) if y_test is not None else None
+        Y = _labels(f"y (labels, m = {G.shape[0]} x n = {self.n}, +-1)", y, G.shape[0], self.n, self.dtype, self.device)
+        if G.shape[0] < 1:
+            raise ValueError("x must hold at least one example (m >= 1)")
+        Gt = self.stream0(x_test, "x_test") if x_test is not None else None
+        Yt = (_labels(f"y_test (labels, m_test x n = {self.n}, +-1)", y_test, Gt.shape[0], self.n, self.dtype,
+                      self.device) if y_test is not None else None)
         hist = {k: [] for k in ("train_loss", "test_loss", "train_margin", "test_error", "iterations",
                                 "grad_norm", "objective")}
 
@@ -222,6 +305,12 @@ class LayerwiseResNet:
 def blocks_until_margin(train_margin: np.ndarray, theta: float) -> np.ndarray:
     """Per label, the first block count k (0 = before training) after which every training example
     has margin >= theta, or -1 if never."""
+    if not _is_real(theta):
+        raise ValueError(f"theta (the margin) must be a finite real number; got {theta!r}")
+    train_margin = np.asarray(train_margin)
+    if train_margin.ndim != 2 or train_margin.dtype.kind not in "iuf":
+        raise ValueError(f"train_margin must be a real array (blocks + 1, labels); got shape {train_margin.shape}, "
+                         f"dtype {train_margin.dtype}")
     ok = train_margin >= theta
     first = np.where(ok.any(0), ok.argmax(0), -1)
     # margin must persist from then on
@@ -242,6 +331,17 @@ def hierarchy_experiment(d: int = 10, level_sizes=(6, 2), fan_in: int = 3, kind:
     Returns the hierarchy, the network, the history, and per block the training margins of every
     example (``margins[k]`` is ``(m, n)`` after k blocks)."""
     from verify import ptf
+    d = _int_at_least("d (input dimension)", d, 1)
+    m = _int_at_least("m (training examples)", m, 1)
+    m_test = _int_at_least("m_test (test examples)", m_test, 1)
+    blocks = _int_at_least("blocks", blocks, 0)
+    extra_parity = _int_at_least("extra_parity", extra_parity, 0)
+    if extra_parity > d:
+        raise ValueError(f"extra_parity must be <= d = {d}; got {extra_parity}")
+    data_seed = _int_at_least("data_seed", data_seed, 0)
+    net_seed = _int_at_least("net_seed", net_seed, 0)
+    if config is not None and not isinstance(config, ResNetConfig):
+        raise ValueError(f"config must be a ResNetConfig or None; got {type(config).__name__}")
     rng = np.random.default_rng(data_seed)
     h = ptf.random_hierarchy(d, list(level_sizes), fan_in, kind, "random", rng=rng)
     if extra_parity:

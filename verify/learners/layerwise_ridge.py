@@ -35,9 +35,11 @@ Lemma 17's :math:`T^{(l)}`) from the grammar's exact :math:`K_\rho` and :math:`\
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import numbers
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -48,10 +50,16 @@ from tqdm.auto import tqdm
 from verify.features import rff
 from verify.features.clustering import NearestCentreFeatures
 from verify.rhm import Grammar, assumptions, sample
-from verify.validate import int_at_least as _int_at_least, int_tokens as _int_tokens
+from verify.validate import device as _device, generator as _generator, int_at_least as _int_at_least
+from verify.validate import int_tokens as _int_tokens
 
-__all__ = ["FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parameters", "practical_parameters",
-           "level_generator", "sample_allocation", "stage_samples", "tensor_features", "training_samples"]
+#: The format tag of :meth:`LayerwiseRidge.state` (a checkpoint): plain containers, strings, numbers and tensors
+#: only, so that ``torch.load(..., weights_only=True)`` reads it and never unpickles code.
+CHECKPOINT_FORMAT = "verify.layerwise_ridge/2"
+
+__all__ = ["CHECKPOINT_FORMAT", "FEATURES", "SOLVERS", "LevelParams", "LayerwiseRidge", "proof_parameters",
+           "practical_parameters", "grammar_fingerprint", "level_generator", "read_checkpoint", "sample_allocation",
+           "stage_samples", "tensor_features", "training_samples"]
 
 SOLVERS = ("gd", "closed_form", "dual")
 #: ``"cluster"``: Construction 2's nearest-centre codes, tensored (:mod:`verify.features.clustering`); the learner
@@ -64,6 +72,72 @@ def _pos_real(name, value, allow_zero=False):
     if not ok or value < 0 or (value == 0 and not allow_zero):
         raise ValueError(f"{name} must be a finite real number {'>= 0' if allow_zero else '> 0'}; got {value!r}")
     return float(value)
+
+
+def _check_grammar_type(grammar) -> Grammar:
+    if not isinstance(grammar, Grammar):
+        raise ValueError(f"grammar must be a verify.rhm.Grammar; got {type(grammar).__name__}")
+    return grammar
+
+
+def _float_tensor(name: str, x, ndim: int | None = None) -> torch.Tensor:
+    """A finite floating-point torch tensor (of ``ndim`` dimensions), or a ValueError naming ``name``."""
+    if not isinstance(x, torch.Tensor):
+        raise ValueError(f"{name} must be a torch.Tensor; got {type(x).__name__}")
+    if not x.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point tensor; got dtype {x.dtype}")
+    if ndim is not None and x.ndim != ndim:
+        raise ValueError(f"{name} must have {ndim} dimensions; got shape {list(x.shape)}")
+    if x.numel() and not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} must hold finite numbers (no NaN or infinity)")
+    return x
+
+
+def _callable_or_none(name: str, f):
+    if f is not None and not callable(f):
+        raise ValueError(f"{name} must be callable or None; got {type(f).__name__}")
+    return f
+
+
+def grammar_fingerprint(grammar: Grammar) -> dict:
+    """What a checkpoint stores of the grammar it was trained on: the shapes, the sampler and its seed, the
+    rules themselves (int64 tensors) and their SHA-256 (``rules_sha256``), which names the grammar."""
+    _check_grammar_type(grammar)
+    h = hashlib.sha256()
+    for r in grammar.rules:
+        a = np.ascontiguousarray(r, dtype=np.int64)
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return {"num_features": grammar.num_features, "num_classes": grammar.num_classes,
+            "num_synonyms": grammar.num_synonyms, "tuple_size": grammar.tuple_size, "num_layers": grammar.num_layers,
+            "sampler": grammar.sampler, "seed": grammar.seed, "rules_sha256": h.hexdigest(),
+            "rules": [torch.tensor(np.array(r, dtype=np.int64)) for r in grammar.rules]}
+
+
+def _transform_name(transform) -> str | None:
+    if transform is None:
+        return None
+    return f"{getattr(transform, '__module__', '?')}.{getattr(transform, '__qualname__', type(transform).__name__)}"
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """A checkpoint file's state, read with ``torch.load(weights_only=True)`` (tensors and plain containers only:
+    a file that holds any other object is refused, never unpickled); a ValueError naming the file otherwise."""
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"checkpoint {str(path)!r} is a folder, not a checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # noqa: BLE001 - UnpicklingError, RuntimeError (not a zip), EOFError, OSError ...
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"checkpoint {str(path)!r} is not a safe checkpoint of the layerwise learner (it holds "
+                         f"something other than tensors and plain data, or is damaged): {type(e).__name__}: "
+                         f"{first[:200]}") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        got = state.get("format") if isinstance(state, dict) else type(state).__name__
+        raise ValueError(f"checkpoint {str(path)!r} is not a layerwise-learner checkpoint of format "
+                         f"{CHECKPOINT_FORMAT!r}; got {got!r}")
+    return state
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,6 +185,7 @@ def level_generator(seed: int, level: int, device="cpu", stream: str = "features
     identical to an uninterrupted one; the samples do not depend on the width, so a baseline can be
     trained on exactly the samples the layerwise learner saw (:func:`training_samples`)."""
     seed = _int_at_least("seed", seed, 0)
+    level = _int_at_least("level", level, 0)
     if stream not in STREAMS:
         raise ValueError(f"stream must be one of {STREAMS}; got {stream!r}")
     key = [seed, level] if stream == "features" else [seed, level, 1]
@@ -121,6 +196,10 @@ def level_generator(seed: int, level: int, device="cpu", stream: str = "features
 def stage_samples(grammar: Grammar, level: int, num_samples: int, seed: int, device="cpu"):
     r"""The fresh samples ``(x, y)`` of stage ``level`` (eq. 3's :math:`\hat E^{(l)}`), as :meth:`LayerwiseRidge.fit`
     draws them."""
+    _check_grammar_type(grammar)
+    if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not 1 <= level <= grammar.num_layers:
+        raise ValueError(f"level must be an integer in [1, {grammar.num_layers}] (a stage); got {level!r}")
+    num_samples = _int_at_least("num_samples (N, samples of this stage)", num_samples, 0)
     return sample(grammar, num_samples, level_generator(seed, level, stream="samples"), device)
 
 
@@ -135,7 +214,13 @@ def training_samples(grammar: Grammar, total: int, seed: int, device="cpu"):
 
 def tensor_features(h: torch.Tensor) -> torch.Tensor:
     r"""Construction 1: :math:`h_1\otimes\cdots\otimes h_s` of tokens ``(..., s, d_e)`` → ``(..., d_e^s)``.
-    For one-hot tokens the patch embeddings are orthonormal: :math:`\langle x_\mu,x_{\mu'}\rangle=\mathbb 1\{\mu=\mu'\}`."""
+    For one-hot tokens the patch embeddings are orthonormal: :math:`\langle x_\mu,x_{\mu'}\rangle=\mathbb 1\{\mu=\mu'\}`.
+    NaN tokens (a level's 0/0 output on a patch it never saw) give NaN features, on purpose: the claims count
+    them as failures."""
+    if not isinstance(h, torch.Tensor):
+        raise ValueError(f"h (tokens, shape (..., s, d_e)) must be a torch.Tensor; got {type(h).__name__}")
+    if h.ndim < 2 or h.shape[-2] < 1:
+        raise ValueError(f"h (tokens) must have shape (..., s, d_e) with s >= 1; got {list(h.shape)}")
     out = h[..., 0, :]
     for i in range(1, h.shape[-2]):
         out = (out.unsqueeze(-1) * h[..., i, :].unsqueeze(-2)).flatten(-2)
@@ -156,15 +241,32 @@ class LayerwiseRidge:
         self.num_classes = _int_at_least("num_classes (n_c = d_y)", num_classes, 2)
         self.tuple_size = _int_at_least("tuple_size (s)", tuple_size, 2)
         self.num_layers = _int_at_least("num_layers (L)", num_layers, 1)
+        max_features = _int_at_least("max_features", max_features, 1)
+        if isinstance(levels, (str, bytes, dict)) or not hasattr(levels, "__iter__"):
+            raise ValueError(f"levels must be a list of LevelParams, one per level 1..{num_layers}; got "
+                             f"{type(levels).__name__}")
         levels = list(levels)
+        bad = [type(p).__name__ for p in levels if not isinstance(p, LevelParams)]
+        if bad:
+            raise ValueError(f"levels must hold LevelParams only; got {bad}")
         if sorted(p.level for p in levels) != list(range(1, num_layers + 1)):
             raise ValueError(f"levels must hold one LevelParams for each level 1..{num_layers}; got levels "
                              f"{[p.level for p in levels]}")
         self.levels = {p.level: p for p in levels}
         if dtype not in (torch.float32, torch.float64):
             raise ValueError(f"dtype must be torch.float32 or torch.float64; got {dtype}")
-        self.dtype, self.device = dtype, torch.device(device)
-        self.centres = {int(l): torch.as_tensor(c, dtype=dtype) for l, c in (centres or {}).items()}
+        self.dtype, self.device = dtype, _device("device", device)
+        if centres is not None and not isinstance(centres, dict):
+            raise ValueError(f"centres must be a dict {{level: tensor (k, d_e)}} or None; got {type(centres).__name__}")
+        self.centres = {}
+        for l, c in (centres or {}).items():
+            if not isinstance(c, (torch.Tensor, np.ndarray, list, tuple)):
+                raise ValueError(f"centres[{l!r}] must be a tensor (k, d_e); got {type(c).__name__}")
+            try:
+                c = torch.as_tensor(c, dtype=dtype)
+            except (TypeError, ValueError, RuntimeError) as e:
+                raise ValueError(f"centres[{l!r}] must be a real tensor (k, d_e): {e}") from None
+            self.centres[int(l)] = _float_tensor(f"centres[{l!r}]", c, 2)
         for p in levels:
             if p.features == "cluster":
                 if p.level not in self.centres:
@@ -186,12 +288,17 @@ class LayerwiseRidge:
         self.feature_maps: dict[int, rff.RandomFourierFeatures | None] = {}
         self.weights: dict[int, torch.Tensor] = {}
         self.history: dict[int, dict] = {}
+        #: per trained level, what it was trained on: {"seed", "grammar" (rules_sha256), "transform"} (None: unknown,
+        #: e.g. a level fitted by hand with :meth:`fit_level`)
+        self.trained_on: dict[int, dict] = {}
+        self.grammar_info: dict | None = None  # grammar_fingerprint of the grammar of the last fit
 
     @classmethod
     def for_grammar(cls, grammar: Grammar, levels=None, proof_kwargs: dict | None = None, **kw) -> "LayerwiseRidge":
         """The learner for ``grammar``'s shapes. ``levels=None``: the proof's choices
         (:func:`proof_parameters` with ``proof_kwargs``), the width capped at ``max_features`` with a warning
         (the proof's :math:`M^{(l)}` is astronomically large)."""
+        _check_grammar_type(grammar)
         if levels is None:
             cap = kw.get("max_features", 1 << 14)
             levels, info = proof_parameters(grammar, **{"max_features": cap, **(proof_kwargs or {})})
@@ -216,9 +323,28 @@ class LayerwiseRidge:
     def trained_levels(self) -> list[int]:
         return sorted(self.weights)
 
+    def _check_level(self, level, lo: int = 1) -> int:
+        """``level`` as an int in ``[lo, L]`` (bools refused), or a ValueError naming it."""
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or not lo <= level <= self.num_layers:
+            raise ValueError(f"level must be an integer in [{lo}, {self.num_layers}]; got {level!r}")
+        return int(level)
+
+    def _check_tokens(self, name: str, x, level: int = 0, min_n: int = 0) -> torch.Tensor:
+        """``x``: int tokens ``(n, w)`` in ``[0, V)`` whose width is a multiple of :math:`s^{L-level}` (a full input,
+        ``w = s^L``, or leftmost subtrees), ``n >= min_n``."""
+        _int_tokens(f"{name} (input tokens, shape [n, w])", x, self.num_features, (None, None))
+        unit = self.tuple_size ** (self.num_layers - level)
+        if x.shape[1] < unit or x.shape[1] % unit:
+            raise ValueError(f"{name} (input tokens) must have a width that is a multiple of s^(L-level) = {unit} "
+                             f"to reach level {level}; got shape {list(x.shape)}")
+        if x.shape[0] < min_n:
+            raise ValueError(f"{name} must hold at least {min_n} sample(s) (n >= {min_n}); got n = {x.shape[0]}")
+        return x
+
     # -- forward -------------------------------------------------------------------------------
     def draw_features(self, level: int, generator: torch.Generator) -> None:
         """Draw :math:`\\Phi^{(l)}` (eq. 6) through :mod:`verify.features.rff`."""
+        level = self._check_level(level)
         p = self.levels[level]
         if p.features == "tensor":
             self.feature_maps[level] = None
@@ -232,6 +358,16 @@ class LayerwiseRidge:
 
     def patch_features(self, h: torch.Tensor, level: int) -> torch.Tensor:
         """Eq. (1): tokens ``(n, s*k, d_e)`` → patch embeddings ``(n, k, d_x)``."""
+        level = self._check_level(level)
+        if not isinstance(h, torch.Tensor) or not h.is_floating_point():
+            raise ValueError(f"h (level-{level} tokens, shape (n, s*k, d_e)) must be a floating-point tensor; got "
+                             f"{type(h).__name__ if not isinstance(h, torch.Tensor) else h.dtype}")
+        d_e = self.input_dim(level)
+        if h.ndim != 3 or h.shape[1] % self.tuple_size or h.shape[2] != d_e:
+            raise ValueError(f"h (level-{level} tokens) must have shape (n, s*k, d_e = {d_e}) with s = "
+                             f"{self.tuple_size}; got {list(h.shape)}")
+        if level not in self.feature_maps:
+            raise ValueError(f"level {level}'s feature map is not drawn yet (trained: {self.trained_levels})")
         n, t, d = h.shape
         tokens = h.reshape(n, t // self.tuple_size, self.tuple_size, d)
         if self.levels[level].features == "tensor":
@@ -242,24 +378,38 @@ class LayerwiseRidge:
 
     def level_output(self, x: torch.Tensor, level: int, normalize: bool = True) -> torch.Tensor:
         """Eq. (2): :math:`Wx/\\langle\\mathbf 1,Wx\\rangle` (or :math:`Wx` with ``normalize=False``)."""
-        out = x @ self.weights[level].T
+        level = self._check_level(level)
+        if level not in self.weights:
+            raise ValueError(f"level {level} is not trained yet (trained: {self.trained_levels})")
+        W = self.weights[level]
+        if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[-1] != W.shape[1]:
+            raise ValueError(f"x (level-{level} patch embeddings) must be a tensor (..., d_x = {W.shape[1]}); got "
+                             f"{list(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}")
+        out = x @ W.T
         return out / out.sum(-1, keepdim=True) if normalize else out
 
-    def embed(self, x: torch.Tensor, level: int) -> torch.Tensor:
-        r"""Level-``level`` tokens :math:`h^{(level)}` of inputs ``x`` (int ``(n, s^k)``, a full input
-        or the leftmost subtree): one-hot, then the trained levels :math:`L,\dots,level+1`."""
-        h = torch.nn.functional.one_hot(x.to(self.device), self.num_features).to(self.dtype)
+    def _embed(self, x: torch.Tensor, level: int) -> torch.Tensor:
+        h = torch.nn.functional.one_hot(x.to(self.device, torch.long), self.num_features).to(self.dtype)
         for l in range(self.num_layers, level, -1):
             if l not in self.weights:
                 raise ValueError(f"level {l} is not trained yet (trained: {self.trained_levels})")
             h = self.level_output(self.patch_features(h, l), l)
         return h
 
+    def embed(self, x: torch.Tensor, level: int) -> torch.Tensor:
+        r"""Level-``level`` tokens :math:`h^{(level)}` of inputs ``x`` (int ``(n, s^k)``, a full input
+        or the leftmost subtree): one-hot, then the trained levels :math:`L,\dots,level+1`."""
+        level = self._check_level(level, lo=0)
+        return self._embed(self._check_tokens("x", x, level), level)
+
     def first_patch_features(self, x: torch.Tensor, level: int, batch_size: int = 4096) -> torch.Tensor:
         r""":math:`\hat x_{\hat\mu}`, the embedding of the first level-``level`` patch, ``(n, d_x)``, batch by batch
         (only the leftmost :math:`s^{L-l+1}` input tokens are read)."""
+        level = self._check_level(level)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
         width = self.tuple_size ** (self.num_layers - level + 1)
-        out = [self.patch_features(self.embed(x[i:i + batch_size, :width], level), level)[:, 0]
+        self._check_tokens("x", x, level - 1)
+        out = [self.patch_features(self._embed(x[i:i + batch_size, :width], level), level)[:, 0]
                for i in range(0, x.shape[0], batch_size)]
         return torch.cat(out) if out else torch.empty(0, self.feature_dim(level), dtype=self.dtype)
 
@@ -271,13 +421,13 @@ class LayerwiseRidge:
         if x.shape[0] < min_n:
             raise ValueError(f"x must hold at least {min_n} sample(s) (n >= {min_n}); got n = {x.shape[0]}")
         if y is not None:
-            _int_tokens(f"y (labels, shape [n = {x.shape[0]}])", y, self.num_classes, (x.shape[0],))
+            _int_tokens(f"y (labels, shape [n = {x.shape[0]}], one per row of x)", y, self.num_classes, (x.shape[0],))
 
     def forward(self, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
         """:math:`h^{(0)}_1` for full inputs ``x`` ``(n, s^L)``, batch by batch."""
         self.check_inputs(x, min_n=1)
         batch_size = _int_at_least("batch_size", batch_size, 1)
-        return torch.cat([self.embed(x[i:i + batch_size], 0)[:, 0] for i in range(0, x.shape[0], batch_size)])
+        return torch.cat([self._embed(x[i:i + batch_size], 0)[:, 0] for i in range(0, x.shape[0], batch_size)])
 
     __call__ = forward
 
@@ -291,7 +441,8 @@ class LayerwiseRidge:
     # -- training ------------------------------------------------------------------------------
     def regularization(self, level: int, num_patches: int) -> tuple[float, float]:
         r""":math:`(\lambda_W,\eta)`: the level's values, else :math:`1/|P_l|` and :math:`2|P_l|/(|P_l|+1)`."""
-        p = self.levels[level]
+        p = self.levels[self._check_level(level)]
+        num_patches = _int_at_least("num_patches (|P_l|)", num_patches, 1)
         lam = 1.0 / num_patches if p.lambda_w is None else p.lambda_w
         eta = 2.0 * num_patches / (num_patches + 1) if p.step_size is None else p.step_size
         return lam, eta
@@ -299,21 +450,39 @@ class LayerwiseRidge:
     def moments(self, x: torch.Tensor, y: torch.Tensor, level: int, batch_size: int = 4096,
                 progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         r""":math:`\hat C=\hat E[\hat x\hat x^\top]` and :math:`\hat B=\hat E[e_{\hat\zeta}\hat x^\top]`, batch by batch."""
+        level = self._check_level(level)
+        self.check_inputs(x, y, min_n=1)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
+        if level not in self.feature_maps:
+            raise ValueError(f"level {level}'s feature map is not drawn yet (draw_features or fit first)")
         d = self.feature_dim(level)
         C = torch.zeros(d, d, dtype=self.dtype, device=self.device)
         B = torch.zeros(self.num_classes, d, dtype=self.dtype, device=self.device)
         width = self.tuple_size ** (self.num_layers - level + 1)
         for i in tqdm(range(0, x.shape[0], batch_size), desc=f"level {level}: features", unit="batch",
                       disable=not progress, leave=False):
-            feats = self.patch_features(self.embed(x[i:i + batch_size, :width], level), level)[:, 0]
+            feats = self.patch_features(self._embed(x[i:i + batch_size, :width], level), level)[:, 0]
             C += feats.T @ feats
-            B.index_add_(0, y[i:i + batch_size].to(self.device), feats)
+            B.index_add_(0, y[i:i + batch_size].to(self.device, torch.long), feats)
         n = x.shape[0]
         return C / n, B / n
 
     @staticmethod
+    def _check_moments(C, B) -> None:
+        _float_tensor("C (second moment, d_x x d_x)", C, 2)
+        _float_tensor("B (label moment, d_y x d_x)", B, 2)
+        if C.shape[0] != C.shape[1] or B.shape[1] != C.shape[0]:
+            raise ValueError(f"C must be square (d_x, d_x) and B (d_y, d_x) with the same d_x; got C "
+                             f"{list(C.shape)}, B {list(B.shape)}")
+        if C.dtype != B.dtype or C.device != B.device:
+            raise ValueError(f"C and B must have one dtype and device; got {C.dtype}/{C.device} and "
+                             f"{B.dtype}/{B.device}")
+
+    @staticmethod
     def closed_form(C: torch.Tensor, B: torch.Tensor, lambda_w: float) -> torch.Tensor:
         r""":math:`W_{N,*}=\hat B(\hat C+\lambda_WI)^{-1}`."""
+        LayerwiseRidge._check_moments(C, B)
+        lambda_w = _pos_real("lambda_w (ridge penalty)", lambda_w, allow_zero=True)
         A = C + lambda_w * torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
         return torch.linalg.solve(A, B.T).T  # A symmetric
 
@@ -323,6 +492,15 @@ class LayerwiseRidge:
                          record_every: int = 0, reference: torch.Tensor | None = None):
         r"""GD on (3) from :math:`W_0` (default 0): :math:`W\leftarrow W-\eta(W(\hat C+\lambda_WI)-\hat B)`.
         With ``reference`` and ``record_every``, also returns :math:`\|W_t-W_{ref}\|_F` along the way."""
+        LayerwiseRidge._check_moments(C, B)
+        lambda_w = _pos_real("lambda_w (ridge penalty)", lambda_w, allow_zero=True)
+        step_size = _pos_real("step_size (GD step eta)", step_size)
+        num_steps = _int_at_least("num_steps (T, gradient steps)", num_steps, 0)
+        record_every = _int_at_least("record_every", record_every, 0)
+        if W0 is not None and (_float_tensor("W0", W0, 2).shape != B.shape):
+            raise ValueError(f"W0 must have B's shape {list(B.shape)}; got {list(W0.shape)}")
+        if reference is not None and (_float_tensor("reference", reference, 2).shape != B.shape):
+            raise ValueError(f"reference must have B's shape {list(B.shape)}; got {list(reference.shape)}")
         W = torch.zeros_like(B) if W0 is None else W0.clone()
         A = C + lambda_w * torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
         trace = []
@@ -337,8 +515,12 @@ class LayerwiseRidge:
     @staticmethod
     def dual(X: torch.Tensor, y: torch.Tensor, num_classes: int, lambda_w: float) -> torch.Tensor:
         r"""Eq. (11): :math:`W_{N,*}=Y^\top(XX^\top+\lambda_WNI_N)^{-1}X` (``X`` ``(N, d_x)``)."""
+        _float_tensor("X (first-patch embeddings, N x d_x)", X, 2)
+        num_classes = _int_at_least("num_classes (n_c = d_y)", num_classes, 1)
+        _int_tokens(f"y (labels, shape [N = {X.shape[0]}], one per row of X)", y, num_classes, (X.shape[0],))
+        lambda_w = _pos_real("lambda_w (ridge penalty)", lambda_w, allow_zero=True)
         n = X.shape[0]
-        Y = torch.nn.functional.one_hot(y.to(X.device), num_classes).to(X.dtype)
+        Y = torch.nn.functional.one_hot(y.to(X.device, torch.long), num_classes).to(X.dtype)
         G = X @ X.T + lambda_w * n * torch.eye(n, dtype=X.dtype, device=X.device)
         return torch.linalg.solve(G, Y).T @ X
 
@@ -346,16 +528,17 @@ class LayerwiseRidge:
                   generator: torch.Generator | None = None, batch_size: int = 4096, progress: bool = False
                   ) -> torch.Tensor:
         """Stage ``level`` on samples ``(x, y)``: draw :math:`\\Phi^{(l)}` if needed, fit :math:`W^{(l)}`."""
-        if level not in self.levels:
-            raise ValueError(f"level must be an integer in [1, {self.num_layers}]; got {level!r}")
+        level = self._check_level(level)
         p = self.levels[level]
         self.check_inputs(x, y, min_n=1)
         batch_size = _int_at_least("batch_size", batch_size, 1)
+        lam, eta = self.regularization(level, num_patches)
+        if generator is not None:
+            _generator("generator", generator)
         if level not in self.feature_maps:
             if generator is None:
                 raise ValueError("generator is required to draw the random features of an untrained level")
             self.draw_features(level, generator)
-        lam, eta = self.regularization(level, num_patches)
         if p.solver == "dual":
             X = self.first_patch_features(x, level, batch_size)
             W = self.dual(X, y, self.num_classes, lam)
@@ -366,6 +549,7 @@ class LayerwiseRidge:
             else:
                 W = self.gradient_descent(C, B, lam, eta, p.num_steps, progress=progress, desc=f"level {level}: GD")
         self.weights[level] = W
+        self.trained_on[level] = {"seed": None, "grammar": None, "transform": None}  # fitted by hand: unknown
         return W
 
     def fit(self, grammar: Grammar, seed: int = 0, batch_size: int = 4096, progress: bool = True,
@@ -373,12 +557,35 @@ class LayerwiseRidge:
             transform=None) -> "LayerwiseRidge":
         r"""Train stages :math:`L,\dots,1` on fresh samples (:math:`N^{(l)}` each, :func:`stage_samples`) from the
         stage's own generators (:func:`level_generator`). With ``checkpoint``, trained levels are saved after each
-        stage (``torch.save``) and a run finds and skips the levels already there. ``test=(x, y)``
+        stage (:meth:`save`) and a run finds and skips the levels already there -- only if the file was written
+        for this very configuration (grammar, seed, every :class:`LevelParams`, ``transform``, dtype): anything
+        else is refused with a ValueError naming what differs, before any training. ``test=(x, y)``
         records the test accuracy once level 1 is trained (``history``). ``transform(x, y, generator)``
         may alter each stage's samples (e.g. shuffle the labels: a negative control)."""
         self._check_grammar(grammar)
-        if checkpoint is not None and Path(checkpoint).exists():
-            self.load_state(torch.load(checkpoint, weights_only=False))
+        seed = _int_at_least("seed (training seed)", seed, 0)
+        batch_size = _int_at_least("batch_size", batch_size, 1)
+        _callable_or_none("callback", callback)
+        _callable_or_none("transform", transform)
+        if test is not None:
+            if not isinstance(test, (tuple, list)) or len(test) != 2:
+                raise ValueError(f"test must be a pair (x, y) of test inputs and labels; got {type(test).__name__}")
+            try:
+                self.check_inputs(test[0], test[1], min_n=1)
+            except ValueError as e:
+                raise ValueError(f"test: {e}") from None
+        info = grammar_fingerprint(grammar)
+        trained_on = {"seed": seed, "grammar": info["rules_sha256"], "transform": _transform_name(transform)}
+        if checkpoint is not None:
+            checkpoint = Path(checkpoint)
+            if checkpoint.is_dir():
+                raise ValueError(f"checkpoint {str(checkpoint)!r} is a folder, not a checkpoint file")
+            if checkpoint.parent.exists() and not checkpoint.parent.is_dir():
+                raise ValueError(f"checkpoint {str(checkpoint)!r}: its folder is a file")
+            if checkpoint.exists():
+                self.load_state(read_checkpoint(checkpoint), grammar=grammar, seed=seed, transform=transform,
+                                source=f"checkpoint {str(checkpoint)!r}")
+        self.grammar_info = info
         bar = tqdm(range(self.num_layers, 0, -1), desc="layerwise ridge", unit="level", disable=not progress)
         for level in bar:
             if level in self.weights:
@@ -390,6 +597,7 @@ class LayerwiseRidge:
             if transform is not None:
                 xs, ys = transform(xs, ys, gen)
             self.fit_level(level, xs, ys, grammar.num_patches(level), batch_size=batch_size, progress=progress)
+            self.trained_on[level] = dict(trained_on)
             rec = {"num_samples": p.num_samples}
             if test is not None and level == 1:
                 rec["test_accuracy"] = self.accuracy(*test, batch_size=batch_size)
@@ -401,6 +609,7 @@ class LayerwiseRidge:
         return self
 
     def _check_grammar(self, g: Grammar):
+        _check_grammar_type(g)
         if (g.num_features, g.num_classes, g.tuple_size, g.num_layers) != (
                 self.num_features, self.num_classes, self.tuple_size, self.num_layers):
             raise ValueError(f"grammar (V, n_c, s, L) = {(g.num_features, g.num_classes, g.tuple_size, g.num_layers)} "
@@ -408,40 +617,163 @@ class LayerwiseRidge:
 
     # -- checkpoints ---------------------------------------------------------------------------
     def state(self) -> dict:
-        return {"shape": (self.num_features, self.num_classes, self.tuple_size, self.num_layers),
+        """The learner as plain data (a checkpoint): format, shapes, dtype, every level's :class:`LevelParams`,
+        the grammar of the last fit (:func:`grammar_fingerprint`), cluster centres, and per trained level its
+        weights, frequencies, history and what it was trained on (seed, grammar hash, transform). Tensors,
+        dicts, lists, strings, numbers and None only: ``torch.load(weights_only=True)`` reads it."""
+        return {"format": CHECKPOINT_FORMAT,
+                "shape": [self.num_features, self.num_classes, self.tuple_size, self.num_layers],
+                "dtype": str(self.dtype).replace("torch.", ""),
                 "levels": {l: dataclasses.asdict(p) for l, p in self.levels.items()},
+                "grammar": self.grammar_info,
+                "centres": {l: c.cpu() for l, c in self.centres.items()},
                 "trained": {l: {"W": self.weights[l].cpu(),
                                 "frequencies": (self.feature_maps[l].frequencies.cpu()
-                                                if isinstance(self.feature_maps[l], rff.RandomFourierFeatures) else None),
-                                "history": self.history.get(l, {})} for l in self.weights}}
+                                                if isinstance(self.feature_maps.get(l), rff.RandomFourierFeatures)
+                                                else None),
+                                "history": dict(self.history.get(l, {})),
+                                **self.trained_on.get(l, {"seed": None, "grammar": None, "transform": None})}
+                            for l in self.weights}}
 
-    def load_state(self, state: dict) -> None:
-        if tuple(state["shape"]) != (self.num_features, self.num_classes, self.tuple_size, self.num_layers):
-            raise ValueError(f"checkpoint shape {state['shape']} does not match this learner")
+    def _state_differences(self, state: dict, grammar, seed, transform) -> list[str]:
+        """What makes ``state`` another configuration than this learner's (with ``grammar``, ``seed``,
+        ``transform`` where given)."""
+        diffs = []
+        shape = [self.num_features, self.num_classes, self.tuple_size, self.num_layers]
+        if list(state["shape"]) != shape:
+            diffs.append(f"shapes (V, n_c, s, L) {tuple(state['shape'])} in the checkpoint, {tuple(shape)} here")
+        want_dtype = str(self.dtype).replace("torch.", "")
+        if state.get("dtype", want_dtype) != want_dtype:
+            diffs.append(f"dtype {state['dtype']} in the checkpoint, {want_dtype} here")
+        levels = state["levels"]
+        if sorted(levels) != sorted(self.levels):
+            diffs.append(f"levels {sorted(levels)} in the checkpoint, {sorted(self.levels)} here")
+        for l, p in self.levels.items():
+            theirs, ours = levels.get(l), dataclasses.asdict(p)
+            if theirs is None or theirs == ours:
+                continue
+            if not isinstance(theirs, dict):
+                diffs.append(f"level {l}: parameters not readable ({type(theirs).__name__})")
+                continue
+            changed = [f"{k} {theirs.get(k)!r} in the checkpoint, {v!r} here" for k, v in ours.items()
+                       if theirs.get(k) != v]
+            diffs.append(f"level {l}: " + "; ".join(changed))
+        for l, c in self.centres.items():
+            theirs = state.get("centres", {}).get(l)
+            if theirs is None or theirs.shape != c.shape or not torch.equal(theirs.to(c.dtype), c.cpu()):
+                diffs.append(f"the cluster centres of level {l}")
+        trained = state["trained"]
+        if grammar is not None and trained:
+            info = grammar_fingerprint(grammar)
+            if any(r.get("grammar") != info["rules_sha256"] for r in trained.values()):
+                g = state.get("grammar") or {}
+                fields = [f"{k} {g.get(k)!r} in the checkpoint, {info[k]!r} here"
+                          for k in ("num_features", "num_classes", "num_synonyms", "tuple_size", "num_layers",
+                                    "sampler", "seed", "rules_sha256") if g.get(k) != info[k]]
+                diffs.append("the grammar: " + ("; ".join(fields) if fields else
+                                                "a level was trained on another grammar (or on an unrecorded one)"))
+        if seed is not None:
+            seeds = sorted({str(r.get("seed")) for r in trained.values()})
+            if any(r.get("seed") != seed for r in trained.values()):
+                diffs.append(f"the training seed: {', '.join(seeds)} in the checkpoint, {seed} here")
+        if transform is not _UNSET:
+            name = _transform_name(transform)
+            theirs = sorted({str(r.get("transform")) for r in trained.values()})
+            if any(r.get("transform") != name for r in trained.values()):
+                diffs.append(f"the transform of the samples: {', '.join(theirs)} in the checkpoint, {name} here")
+        return diffs
+
+    def _check_state_structure(self, state, tensors: bool = True) -> None:
+        if not isinstance(state, dict):
+            raise ValueError(f"state must be a dict (LayerwiseRidge.state() or a checkpoint); got "
+                             f"{type(state).__name__}")
+        missing = [k for k in ("shape", "levels", "trained") if k not in state]
+        if missing:
+            raise ValueError(f"state is not a layerwise-learner state: missing {missing}")
+        if not isinstance(state["levels"], dict) or not isinstance(state["trained"], dict):
+            raise ValueError("state['levels'] and state['trained'] must be dicts keyed by level")
+        try:
+            list(state["shape"])
+        except TypeError:
+            raise ValueError(f"state['shape'] must be (V, n_c, s, L); got {state['shape']!r}") from None
         for l, rec in state["trained"].items():
-            if dataclasses.asdict(self.levels[l]) != state["levels"][l]:
-                raise ValueError(f"checkpoint level {l} was trained with {state['levels'][l]}, not {self.levels[l]}")
+            if isinstance(l, bool) or not isinstance(l, int) or l not in self.levels:
+                raise ValueError(f"state['trained'] has level {l!r}, not one of this learner's {sorted(self.levels)}")
+            if not tensors:
+                continue
+            if not isinstance(rec, dict) or not isinstance(rec.get("W"), torch.Tensor):
+                raise ValueError(f"state['trained'][{l}] must be a dict with the weights W (a tensor); got "
+                                 f"{type(rec.get('W') if isinstance(rec, dict) else rec).__name__}")
+            want = (self.num_classes, self.feature_dim(l))
+            W = _float_tensor(f"state['trained'][{l}]['W'] (the level's weights W)", rec["W"], 2)
+            if tuple(W.shape) != want:
+                raise ValueError(f"state['trained'][{l}]['W'] (the level's weights W) must have shape {list(want)}; "
+                                 f"got {list(W.shape)}")
+            f = rec.get("frequencies")
+            if self.levels[l].features == "rff":
+                want_f = (self.levels[l].num_features, self.tuple_size * self.input_dim(l))
+                if not isinstance(f, torch.Tensor) or tuple(f.shape) != want_f:
+                    raise ValueError(f"state['trained'][{l}]['frequencies'] must be a tensor of shape {list(want_f)}; "
+                                     f"got {list(f.shape) if isinstance(f, torch.Tensor) else type(f).__name__}")
+                _float_tensor(f"state['trained'][{l}]['frequencies']", f, 2)
+
+    def load_state(self, state: dict, grammar: Grammar | None = None, seed: int | None = None, transform=None,
+                   source: str = "state") -> None:
+        """Load :meth:`state` (e.g. a checkpoint read by :func:`read_checkpoint`). Refused with a ValueError that
+        names what differs if it was made for another learner (shapes, dtype, any level's :class:`LevelParams`)
+        or -- where given -- another ``grammar``, training ``seed`` or ``transform``; nothing is changed then."""
+        self._check_state_structure(state, tensors=False)
+        if grammar is not None:
+            self._check_grammar(grammar)
+        if seed is not None:
+            seed = _int_at_least("seed (training seed)", seed, 0)
+        if any(not isinstance(r, dict) for r in state["trained"].values()):
+            raise ValueError("state['trained'] must map each level to a dict (W, frequencies, history, ...)")
+        diffs = self._state_differences(state, grammar, seed, transform if grammar is not None else _UNSET)
+        if diffs:
+            raise ValueError(f"{source} was made for another configuration, refused: " + " | ".join(diffs))
+        self._check_state_structure(state)
+        for l, rec in state["trained"].items():
             self.weights[l] = rec["W"].to(self.device, self.dtype)
-            f = rec["frequencies"]
+            f = rec.get("frequencies")
             if self.levels[l].features == "cluster":
                 self.draw_features(l, None)
             else:
                 self.feature_maps[l] = None if f is None else rff.RandomFourierFeatures(
                     f.to(self.device, self.dtype), self.levels[l].sigma)
-            self.history[l] = rec.get("history", {})
+            self.history[l] = dict(rec.get("history") or {})
+            self.trained_on[l] = {k: rec.get(k) for k in ("seed", "grammar", "transform")}
+        if state.get("grammar") is not None and self.grammar_info is None:
+            self.grammar_info = state["grammar"]
 
     def save(self, path: str | os.PathLike) -> Path:
-        """``torch.save`` of the trained levels, atomically (temporary file + rename)."""
+        """Save :meth:`state` to ``path`` (``torch.save``) atomically: a uniquely named temporary file in the same
+        folder, then ``os.replace``, so two writers never publish a half-written file; the temporary file is
+        removed if anything fails."""
         path = Path(path)
+        if path.is_dir():
+            raise ValueError(f"path {str(path)!r} is a folder; a checkpoint needs a file name")
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        torch.save(self.state(), tmp)
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                torch.save(self.state(), f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         return path
+
+
+_UNSET = object()
 
 
 # -- parameter choices -----------------------------------------------------------------------------
 def _instance_constants(grammar: Grammar):
+    _check_grammar_type(grammar)
     kappa, _ = assumptions.kappa(grammar, "float64")
     gaps = assumptions.signal_gaps(grammar, "float64")
     k_rho = float(assumptions.instance_k_rho(gaps, grammar.num_synonyms))
@@ -506,6 +838,7 @@ def proof_parameters(grammar: Grammar, delta_p: float = 0.1, C: float = 1.0, C_M
 
 def sample_allocation(total: int, grammar: Grammar) -> dict[int, int]:
     r"""Split a budget of ``total`` samples over the stages as the proof does, :math:`N^{(l)}\propto m^l`."""
+    _check_grammar_type(grammar)
     total = _int_at_least("total (number of training samples)", total, grammar.num_layers)
     w = np.array([grammar.num_synonyms ** l for l in range(1, grammar.num_layers + 1)], dtype=float)
     n = np.maximum(1, np.floor(total * w / w.sum())).astype(int)
