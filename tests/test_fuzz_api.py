@@ -40,9 +40,15 @@ import torch
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 # Requests above this are refused by the memory guards: the fuzzer's huge sizes must never be allocated.
-os.environ["VERIFY_MEMORY_LIMIT_GB"] = "0.5"
+# Set for this module's tests only (an autouse fixture), never for the rest of the session.
+FUZZ_MEMORY_LIMIT_GB = "0.5"
 
 from verify.strategies import grammars, ptf_hierarchies, rhm_parameters  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fuzz_memory_limit(monkeypatch):
+    monkeypatch.setenv("VERIFY_MEMORY_LIMIT_GB", FUZZ_MEMORY_LIMIT_GB)
 
 MODULES = ["verify.rhm.grammar", "verify.rhm.sampling", "verify.rhm.exact", "verify.rhm.enumerate",
            "verify.rhm.balls_into_bins", "verify.features.rff", "verify.features.random_neurons",
@@ -161,7 +167,11 @@ FUZZ = dict(deadline=None, database=None, suppress_health_check=list(HealthCheck
 RECORD: list | None = None  # the counting mode's outcomes
 
 
-def run_spec(name: str, examples: int | None = None, derandomize: bool = False):
+# Derandomized by default, so CI is deterministic; VERIFY_FUZZ_RANDOM=1 explores fresh examples.
+DERANDOMIZE = os.environ.get("VERIFY_FUZZ_RANDOM") != "1"
+
+
+def run_spec(name: str, examples: int | None = None, derandomize: bool = DERANDOMIZE):
     s = SPECS[name]
     scale = float(os.environ.get("VERIFY_FUZZ_SCALE", "1"))  # more examples for a deeper local run
 

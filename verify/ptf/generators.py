@@ -167,7 +167,7 @@ def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: 
     else:
         raise ValueError(f"kind must be one of {KINDS} or a list with one per level; got {kind!r}")
     if len(kinds) != len(level_sizes):
-        raise ValueError(f"kind must be one kind or one per level ({len(level_sizes)}); got {kind!r}")
+        raise ValueError(f"kind must be one kind or one per level of level_sizes ({len(level_sizes)} levels); got {kind!r}")
     for kd in kinds:
         if not isinstance(kd, str) or kd not in KINDS:
             raise ValueError(f"kind must be one of {KINDS} (or a list of them); got {kd!r}")
