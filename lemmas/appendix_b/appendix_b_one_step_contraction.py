@@ -34,6 +34,7 @@ import numpy as np
 import sympy
 import torch
 
+from verify.harness.findings import measured_constant
 from verify.harness.claims import Case, Claim, Measurement
 from verify.rhm import balls_into_bins as bb
 from verify.harness.stats import CONFIDENCE, clopper_pearson, inside_ratio, quantile_limits
@@ -196,16 +197,6 @@ CLAIM = Claim(
 )
 
 
-
 def findings(records: dict) -> list[str]:
-    """The measured constant in place of 20, from the sampled check records (:mod:`verify.harness.findings`)."""
-    recs = [r for r in records.values() if r["role"] == "check" and r["details"].get("c_delta") is not None]
-    if not recs:
-        return []
-    vals = sorted(float(r["details"]["c_delta"]) for r in recs)
-    uppers = [float(r["details"]["c_delta_limits_99"][1]) for r in recs]
-    sizes = "; ".join(sorted({f"V = {r['details']['V']}, m = {r['details']['m']}" if "V" in r["details"] else r["case"]
-                              for r in recs}))
-    return [f"**Lemma 29's constant in place of 20 (one step: $\\|Pz\\|^2\\ge\\|z\\|^2/(Cm)$)**: its $(1-\\delta)$-quantile measures {vals[0]:.3g}–{vals[-1]:.3g} "
-            f"(upper 99% limits up to {max(uppers):.3g}) over {len(recs)} sampled cases ({sizes}); the proof's 20 "
-            f"holds with room at these sizes."]
+    """The measured constant in place of 20 (:func:`verify.harness.findings.measured_constant`)."""
+    return measured_constant(records, "Lemma 29's constant in place of 20 (one step: $\\|Pz\\|^2\\ge\\|z\\|^2/(Cm)$)")

@@ -39,6 +39,7 @@ import sympy
 import torch
 
 from verify import rhm
+from verify.harness.findings import measured_constant
 from verify.harness.claims import Case, Claim, Measurement
 from verify.harness.stats import CONFIDENCE, quantile_limits
 from verify.rhm import assumptions
@@ -232,16 +233,6 @@ CLAIM = Claim(
 )
 
 
-
 def findings(records: dict) -> list[str]:
-    """The measured constant in place of 20, from the sampled check records (:mod:`verify.harness.findings`)."""
-    recs = [r for r in records.values() if r["role"] == "check" and r["details"].get("c_delta") is not None]
-    if not recs:
-        return []
-    vals = sorted(float(r["details"]["c_delta"]) for r in recs)
-    uppers = [float(r["details"]["c_delta_limits_99"][1]) for r in recs]
-    sizes = "; ".join(sorted({f"V = {r['details']['V']}, m = {r['details']['m']}" if "V" in r["details"] else r["case"]
-                              for r in recs}))
-    return [f"**Proposition 19's constant in place of 20 (gap $\\ge(Cm)^{{-(l-1)/2}}$, sampled grammars)**: its $(1-\\delta)$-quantile measures {vals[0]:.3g}–{vals[-1]:.3g} "
-            f"(upper 99% limits up to {max(uppers):.3g}) over {len(recs)} sampled cases ({sizes}); the proof's 20 "
-            f"holds with room at these sizes."]
+    """The measured constant in place of 20 (:func:`verify.harness.findings.measured_constant`)."""
+    return measured_constant(records, "Proposition 19's constant in place of 20 (gap $\\ge(Cm)^{-(l-1)/2}$, sampled grammars)")

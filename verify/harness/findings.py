@@ -37,6 +37,22 @@ def _num(x) -> str:
     return f"{x:.3g}"
 
 
+def measured_constant(records: dict, statement: str, printed: float = 20) -> list[str]:
+    """One sentence on a constant the proof prints (e.g. the 20 of Lemmas 29-30 and Proposition 19), from the
+    sampled ``check`` records whose details carry ``c_delta`` (its measured (1-delta)-quantile) and
+    ``c_delta_limits_99``: the range measured, the largest upper limit and the sizes, for a ``findings`` hook."""
+    recs = [r for r in records.values() if r["role"] == "check" and r["details"].get("c_delta") is not None]
+    if not recs:
+        return []
+    vals = sorted(float(r["details"]["c_delta"]) for r in recs)
+    uppers = [float(r["details"]["c_delta_limits_99"][1]) for r in recs]
+    sizes = "; ".join(sorted({f"V = {r['details']['V']}, m = {r['details']['m']}" if "V" in r["details"] else r["case"]
+                              for r in recs}))
+    return [f"**{statement}**: its $(1-\\delta)$-quantile measures {vals[0]:.3g}–{vals[-1]:.3g} (upper 99% limits up "
+            f"to {max(uppers):.3g}) over {len(recs)} sampled cases ({sizes}); the proof's {printed:g} holds with room "
+            f"at these sizes."]
+
+
 def as_printed(claims: dict[str, Claim], root: str | os.PathLike) -> list[str]:
     """One bullet per claim with recorded ``as_printed`` cases: each case's verdict against the printed bound."""
     out = []
