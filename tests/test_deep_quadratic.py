@@ -407,3 +407,17 @@ G0 = torch.Generator().manual_seed(0)
 def test_bad_inputs_raise_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_from_params_builds_each_kind_and_refuses_an_unknown_one():
+    from fractions import Fraction
+    from verify.boolean import deep_quadratic as dqm
+    assert dqm.from_params({"kind": "figure3"})[0].coefficients == dqm.figure3_example().coefficients
+    ones = dqm.from_params({"kind": "support", "d": 4, "support": [[1, 2], [3, 4]]})[0]
+    assert ones.coefficients == {frozenset({1, 2}): 1, frozenset({3, 4}): 1}
+    pairs = dqm.from_params({"kind": "support", "d": 4, "support": [([1, 2], "1/3")]})[0]
+    assert pairs.coefficients == {frozenset({1, 2}): Fraction(1, 3)}
+    assert len(dqm.from_params({"kind": "sampled", "d": 8, "depth": 2, "seed": 0})) == 1
+    assert len(dqm.from_params({"kind": "sampled", "d_values": [4, 8], "per_shape": 2, "seed": 0})) == 2 * (2 + 3)
+    with pytest.raises(ValueError, match="kind"):
+        dqm.from_params({"kind": "forest"})

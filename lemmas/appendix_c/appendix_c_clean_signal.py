@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import torch
 
 from verify.boolean import deep_quadratic as dq
 from verify.boolean import layerwise as lw
@@ -32,20 +31,10 @@ from verify.boolean import network as nw
 from verify.harness.claims import Case, Claim, Measurement
 
 
-def target(p: dict) -> dq.DeepQuadratic:
-    kind = p["kind"]
-    if kind == "figure3":
-        return dq.figure3_example()
-    if kind == "text":
-        return dq.text_example()
-    if kind == "support":
-        return dq.DeepQuadratic(p["d"], {frozenset(S): Fraction(c) for S, c in p["support"]})
-    return dq.sample_deep_quadratic(p["d"], p["depth"], torch.Generator().manual_seed(p["seed"]))
-
 
 def exact(case: Case) -> Measurement:
     p = case.params
-    f = target(p)
+    (f,) = dq.from_params(p)
     strict = p.get("strict", True)
     levels = len(nw.represent(f, strict=strict).levels)
     rows, worst = [], Fraction(0)

@@ -17,10 +17,8 @@ the union of two degree-2 supports (c).
 """
 from __future__ import annotations
 
-import math
 
 import numpy as np
-import torch
 
 from verify.boolean import deep_quadratic as dq
 from verify.harness.claims import Case, Claim, Measurement
@@ -38,23 +36,12 @@ def fourier_support(f: dq.DeepQuadratic) -> list:
     return [frozenset(i + 1 for i in range(f.d) if mask >> i & 1) for mask in np.flatnonzero(spectrum)]
 
 
-def _functions(p: dict) -> list:
-    if p["kind"] == "support":
-        return [dq.DeepQuadratic(p["d"], {frozenset(S): 1 for S in p["support"]})]
-    out = []
-    for d in p["d_values"]:
-        for depth in range(1, int(math.log2(d)) + 1):
-            for s in range(p["per_shape"]):
-                g = torch.Generator().manual_seed(p["seed"] * 1_000_003 + d * 101 + depth * 7 + s)
-                out.append(dq.sample_deep_quadratic(d, depth, g, min_coefficient=p.get("c", 0.5)))
-    return out
-
 
 def exact(case: Case) -> Measurement:
     p = case.params
     total, rows, enumerated = 0, {}, 0
     below_c = 0
-    for f in _functions(p):
+    for f in dq.from_params(p):
         if f.d <= ENUMERATE_UP_TO:
             support = fourier_support(f)
             enumerated += 1

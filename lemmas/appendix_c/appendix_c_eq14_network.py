@@ -24,23 +24,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import torch
 
 from verify.boolean import deep_quadratic as dq
 from verify.boolean import network as nw
 from verify.harness.claims import Case, Claim, Measurement
 
-
-def target(p: dict) -> dq.DeepQuadratic:
-    kind = p["kind"]
-    if kind == "figure3":
-        return dq.figure3_example()
-    if kind == "text":
-        return dq.text_example()
-    if kind == "support":
-        return dq.DeepQuadratic(p["d"], {frozenset(S): Fraction(c) for S, c in p["support"]})
-    g = torch.Generator().manual_seed(p["seed"])
-    return dq.sample_deep_quadratic(p["d"], p["depth"], g)
 
 
 def deviations(f: dq.DeepQuadratic, strict: bool = True) -> dict:
@@ -68,7 +56,7 @@ def deviations(f: dq.DeepQuadratic, strict: bool = True) -> dict:
 
 def exact(case: Case) -> Measurement:
     p = case.params
-    f = target(p)
+    (f,) = dq.from_params(p)
     dev = deviations(f, strict=p.get("strict", True))
     value = max(dev["sum"], dev["levels"], dev["y"])
     return Measurement(value=value, details={

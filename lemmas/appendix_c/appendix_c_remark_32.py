@@ -18,30 +18,12 @@ per-level count (2), the total (3). (Existence of a split is Definition 31 (c), 
 """
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 
-import torch
 
 from verify.boolean import deep_quadratic as dq
 from verify.harness.claims import Case, Claim, Measurement
 
-
-def _functions(p: dict) -> list:
-    kind = p["kind"]
-    if kind == "support":
-        return [dq.DeepQuadratic(p["d"], {frozenset(S): 1 for S in p["support"]})]
-    if kind == "figure3":
-        return [dq.figure3_example()]
-    if kind == "text":
-        return [dq.text_example()]
-    out = []
-    for d in p["d_values"]:
-        for depth in range(1, int(math.log2(d)) + 1):
-            for s in range(p["per_shape"]):
-                g = torch.Generator().manual_seed(p["seed"] * 1_000_003 + d * 101 + depth * 7 + s)
-                out.append(dq.sample_deep_quadratic(d, depth, g))
-    return out
 
 
 def remark_quantities(f: dq.DeepQuadratic) -> dict:
@@ -55,7 +37,7 @@ def remark_quantities(f: dq.DeepQuadratic) -> dict:
 def exact(case: Case) -> Measurement:
     worst, rows = Fraction(0), []
     worst_parts = {"max_splits": 0, "max_level_ratio": Fraction(0), "support_ratio": Fraction(0)}
-    for f in _functions(case.params):
+    for f in dq.from_params(case.params):
         q = remark_quantities(f)
         for k in worst_parts:
             worst_parts[k] = max(worst_parts[k], q[k])

@@ -472,3 +472,36 @@ def text_example() -> DeepQuadratic:
     r"""The example in the text of p. 41: :math:`f=x_1x_2+x_3x_4+(x_1x_2)(x_3x_4)+x_5x_6` on :math:`d=6`."""
     return DeepQuadratic(6, {frozenset({1, 2}): 1, frozenset({3, 4}): 1, frozenset({1, 2, 3, 4}): 1,
                              frozenset({5, 6}): 1})
+
+
+def from_params(params) -> list[DeepQuadratic]:
+    r"""The functions a claim case names (as :func:`verify.rhm.grammar_from_params` does for grammars):
+    ``kind`` ``"figure3"`` or ``"text"`` (the paper's two examples); ``"support"`` with ``d`` and ``support``, a list
+    of sets (coefficient 1) or of ``(set, coefficient)`` pairs; ``"sampled"`` with ``d``, ``depth``, ``seed`` (one
+    :func:`sample_deep_quadratic`), or with ``d_values``, ``per_shape``, ``seed`` and optional ``c``
+    (``min_coefficient``): ``per_shape`` samples of every depth :math:`1..\log_2d` at every :math:`d`."""
+    kind = params.get("kind", "sampled")
+    if kind == "figure3":
+        return [figure3_example()]
+    if kind == "text":
+        return [text_example()]
+    if kind == "support":
+        coef = {}
+        for entry in params["support"]:
+            pair = len(entry) == 2 and isinstance(entry[0], (list, tuple, set, frozenset))
+            S, c = (entry[0], Fraction(entry[1])) if pair else (entry, 1)
+            coef[frozenset(S)] = c
+        return [DeepQuadratic(params["d"], coef)]
+    if kind == "sampled" and "d_values" not in params:
+        g = torch.Generator().manual_seed(params["seed"])
+        return [sample_deep_quadratic(params["d"], params["depth"], g)]
+    if kind == "sampled":
+        c = params.get("c", Fraction(1, 2))
+        out = []
+        for d in params["d_values"]:
+            for depth in range(1, int(math.log2(d)) + 1):
+                for s in range(params["per_shape"]):
+                    g = torch.Generator().manual_seed(params["seed"] * 1_000_003 + d * 101 + depth * 7 + s)
+                    out.append(sample_deep_quadratic(d, depth, g, min_coefficient=c))
+        return out
+    raise ValueError(f"kind must be one of 'figure3', 'text', 'support', 'sampled'; got {kind!r}")
