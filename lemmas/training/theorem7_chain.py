@@ -34,7 +34,7 @@ import torch
 from verify.experiments import theorem7 as t7
 from verify.experiments.sample_complexity import grammar_with_signal
 from verify.harness.claims import Case, Claim, Measurement
-from verify.harness.stats import rate_limits, repetitions_to_decide
+from verify.harness.stats import CONFIDENCE, rate_limits, repetitions_to_decide
 
 STATEMENT = (r"N^{(l)}\ge20\big(\kappa\vee(\varepsilon^{(l)}_*)^{-2}\big)\log\tfrac{Vm}{\delta_P}\ \forall l"
              r"\ \Rightarrow\ \Pr\Big[\forall l,\mu,x_\mu:\ \Big\|\tfrac{W^{(l)}x_\mu}{\langle\mathbf 1,W^{(l)}x_\mu\rangle}"
@@ -88,7 +88,7 @@ def empirical(case: Case, device, generator) -> Measurement:
                "labels_recovered_runs": int(sum(r["labels_recovered"] for r in out)),
                "top_within_eps1_runs": int(sum(r["top_deviation"] <= params[0]["eps_star"] for r in out)),
                "chain_broken_runs": int(sum(r.get("chain_broken", False) for r in out))}
-    return Measurement(value=fails / R, lower=lo, upper=hi, confidence=0.99, details=details,
+    return Measurement(value=fails / R, lower=lo, upper=hi, confidence=CONFIDENCE, details=details,
                        to_decide=None if need is None else f"about {need} runs at the observed rate {fails / R:.3g}")
 
 

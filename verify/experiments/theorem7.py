@@ -48,9 +48,9 @@ import numpy as np
 import torch
 
 from ..learners.layerwise_ridge import LayerwiseRidge, LevelParams, practical_parameters
-from ..rhm import Grammar, assumptions, exact, sample
-from ..validate import int_at_least as _int_at_least
-from .sample_complexity import find_p_star
+from ..rhm import Grammar, assumptions, exact, parse, sample
+from ..validate import int_at_least as _int_at_least, numpy_generator as _numpy_generator, real_in as _real_in
+from .sample_complexity import find_p_star, shuffle_labels
 
 __all__ = ["N_RULES", "chain_parameters", "oracle_centres", "chain_levels", "run_chain", "run_chain_counts",
            "explicit_total_bound", "scaling_point", "spine_law"]
@@ -59,12 +59,6 @@ __all__ = ["N_RULES", "chain_parameters", "oracle_centres", "chain_levels", "run
 #: :math:`2\kappa|P_l|\varepsilon_*^{-2}\log(4|P_l|/\delta_P)` that the Lemma 17/18 pages find sufficient (the
 #: repaired chain); or a fixed number (``fixed``; the negative control's :math:`|P_l|`).
 N_RULES = ("lemma11", "per_patch", "fixed")
-
-
-def _prob(name, x):
-    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0 < x < 1:
-        raise ValueError(f"{name} must be a real number in (0, 1); got {x!r}")
-    return float(x)
 
 
 def _constants(grammar: Grammar):
@@ -82,9 +76,8 @@ def chain_parameters(grammar: Grammar, delta_p: float = 0.1, C: float = 1.0, N_r
     r"""Per level :math:`l=1..L`: :math:`\varepsilon^{(l)}_*` (proof of Theorem 7, with ``C``; :math:`\log m`
     read as :math:`\log\max(m,2)`), :math:`\rho^{(l)}=K_\rho m^{-l/2}`, :math:`N^{(l)}` by ``N_rule``, Lemma 17's
     :math:`T^{(l)}=\lceil|P_l|\log(100|P_l|\kappa\sqrt{d_y}/\varepsilon_*)\rceil`, and the candidate sizes beside it."""
-    delta_p = _prob("delta_p", delta_p)
-    if isinstance(C, bool) or not isinstance(C, (int, float)) or not C >= 1:
-        raise ValueError(f"C (Theorem 7's universal constant) must be a real number >= 1; got {C!r}")
+    delta_p = _real_in("delta_p", delta_p, 0, 1, lo_open=True, hi_open=True)
+    C = _real_in("C (Theorem 7's universal constant)", C, 1)
     if N_rule not in N_RULES:
         raise ValueError(f"N_rule must be one of {N_RULES}; got {N_rule!r}")
     if N_rule == "fixed":
@@ -141,7 +134,6 @@ def run_chain(grammar: Grammar, params: list[dict], seed: int, num_test: int = 2
     model = LayerwiseRidge.for_grammar(grammar, chain_levels(params), centres=oracle_centres(grammar), device=device)
     model.fit(grammar, seed=seed, progress=False)
     x, y = sample(grammar, num_test, torch.Generator().manual_seed(test_seed), device)
-    from ..rhm import parse
     tree = parse(grammar, x)
     errors = []
     for l in range(1, grammar.num_layers + 1):
@@ -181,8 +173,7 @@ def run_chain_counts(grammar: Grammar, params: list[dict], rng: np.random.Genera
     (:math:`\infty` error for a patch never seen), the max over **every** :math:`\mu\in P_l`; the level's inputs
     are clustered right iff every :math:`\hat q^{(l+1)}_\mu` is nearest its own centre (else the run fails there:
     the chain is broken). Labels are recovered iff every :math:`\hat q^{(1)}_\mu` has its arg max at :math:`\nu(\mu)`."""
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator; got {type(rng).__name__}")
+    _numpy_generator("rng", rng)
     m, L = grammar.num_synonyms, grammar.num_layers
     errors, top_correct, top_dev, broken = [math.inf] * L, False, math.inf, False
     for l in range(L, 0, -1):  # training order: bottom-up
@@ -213,7 +204,7 @@ def run_chain_counts(grammar: Grammar, params: list[dict], rng: np.random.Genera
 
 def explicit_total_bound(grammar: Grammar, delta_p: float = 0.1, C: float = 1.0) -> dict:
     r""":math:`B(m,L)` (module docstring) and its parts: the proof's explicit bound on :math:`P/(K_\rho^{-2}m^L)`."""
-    delta_p = _prob("delta_p", delta_p)
+    delta_p = _real_in("delta_p", delta_p, 0, 1, lo_open=True, hi_open=True)
     kappa, k_rho = _constants(grammar)
     V, m, s, L = grammar.num_features, grammar.num_synonyms, grammar.tuple_size, grammar.num_layers
     geometric = sum(m**l for l in range(1, L + 1)) / m**L
@@ -232,9 +223,8 @@ def scaling_point(grammar: Grammar, budget: int, trials: int = 2, seed: int = 0,
     :math:`R=P^*/(K_\rho^{-2}m^L)` and :math:`B(m,L)` (:func:`explicit_total_bound`). ``shuffled`` permutes each
     stage's labels (negative control). The search doubles from ``start`` (default :math:`n_cm`) up to ``budget``."""
     trials = _int_at_least("trials", trials, 1)
-    if not 0 < eps_uniform < 1 / math.sqrt(2):
-        raise ValueError(f"eps_uniform must lie in (0, 1/sqrt(2)) so that it implies the arg max; got {eps_uniform!r}")
-    from .sample_complexity import shuffle_labels
+    eps_uniform = _real_in("eps_uniform (below 1/sqrt(2), so that it implies the arg max)", eps_uniform, 0,
+                           1 / math.sqrt(2), lo_open=True, hi_open=True)
     x, y = sample(grammar, _int_at_least("num_test", num_test, 1), torch.Generator().manual_seed(10_000 + seed), device)
     onehot = torch.nn.functional.one_hot(y, grammar.num_classes).double()
     cache: dict[int, tuple[float, bool]] = {}
