@@ -142,6 +142,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 20 (App. B)",
     page="p. 32",
+    statements=("Lemma 20",),
     hypotheses=(
         r"\text{rules sampled as in App. B (uniform first-token marginal)}",
         r"V\text{ colours}\times m\text{ balls placed at random into }V\text{ bins}\times m\text{ slots};\ P_{\nu,\mu}=N_{\nu,\mu}/m",

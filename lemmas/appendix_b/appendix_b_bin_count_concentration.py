@@ -186,6 +186,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 24 and Remark 25 (App. B)",
     page="p. 33",
+    statements=("Lemma 24", "Remark 25"),
     alias="Lemma B.6, Remark B.7 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

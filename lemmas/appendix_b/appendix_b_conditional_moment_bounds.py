@@ -175,6 +175,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 27 (App. B)",
     page="pp. 35-37",
+    statements=("Lemma 27",),
     hypotheses=(
         r"\nu\in[V/3,2V/3]",
         r"\mathbf 1^\top z=0",

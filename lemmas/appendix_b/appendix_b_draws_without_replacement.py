@@ -168,6 +168,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemmas 21 and 26 (App. B)",
     page="p. 32 (Lemma 21), p. 34 (Lemma 26)",
+    statements=("Lemma 21", "Lemma 26"),
     hypotheses=(
         r"P\text{ from Lemma 20's law},\ \tau:=Pz,\ z\in\mathbb R^V",
         r"\text{Lemma 26: }\mathcal F_{\nu-1}\text{ the contents of bins }1,\dots,\nu-1",

@@ -102,6 +102,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 28 (App. B)",
     page="p. 37",
+    statements=("Lemma 28",),
     hypotheses=(
         r"EW\le0",
         r"W\le b\text{ a.s.}",

@@ -217,6 +217,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 22 and Corollary 23 (App. B)",
     page="p. 32 (Lemma 22), p. 33 (Corollary 23)",
+    statements=("Lemma 22", "Corollary 23"),
     hypotheses=(
         r"X^{wor}_i,\ X^{wr}_i:\ n\text{ draws without / with replacement from the same finite population}",
         r"\text{Lemma 22: }g\text{ convex}",

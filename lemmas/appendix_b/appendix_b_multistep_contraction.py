@@ -231,6 +231,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 30 (App. B)",
     page="p. 39",
+    statements=("Lemma 30",),
     alias="Lemma B.12 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

@@ -152,6 +152,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 29 (App. B)",
     page="pp. 37-39",
+    statements=("Lemma 29",),
     hypotheses=(
         r"P\text{ from Lemma 20's law}",
         r"\min\{m,V\}\gg\log^3(1/\delta_P)",

@@ -181,6 +181,7 @@ CLAIM = Claim(
     paper="A",
     reference="Proposition 19 (App. B)",
     page="p. 31, restated p. 39",
+    statements=("Proposition 19",),
     hypotheses=(
         r"m,V=\Theta(\log d)",
         r"L=O(\log d/\log\log d)",

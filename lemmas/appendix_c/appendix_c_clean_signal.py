@@ -58,6 +58,7 @@ CLAIM = Claim(
     paper="A",
     reference="Informal Principle 2 (i)-(iii) for Definition 31's class (App. C)",
     page="p. 42",
+    statements=("Principle 2", "Definition 31"),
     alias="Informal Principle 1.2 (inferred), App. C",
     hypotheses=(r"f_*\text{ is a deep quadratic Boolean function (Definition 31)}",
                 r"\text{levels }l'<l\text{ learned correctly: }x^{(l)}=(\chi_S(x))_{S\in\mathcal S_{2^{l-1}}}"),

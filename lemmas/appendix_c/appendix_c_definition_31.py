@@ -70,6 +70,7 @@ CLAIM = Claim(
     paper="A",
     reference="Definition 31 (App. C)",
     page="p. 41",
+    statements=("Definition 31",),
     alias="Definition C.1 (inferred)",
     hypotheses=(r"f=\sum_{S\subset[d]}\hat f_S\chi_S,\ \mathcal S_q:=\{S\subset[d]:|S|=q,\ \hat f_S\ne0\}",),
     statement=(r"\text{(a) }\mathcal S_q\ne\varnothing\Rightarrow q=2^k,\ k\in\mathbb N_{>0};\ "

@@ -70,6 +70,7 @@ CLAIM = Claim(
     paper="A",
     reference="eq. (14) (App. C)",
     page="p. 42",
+    statements=("eq. (14)",),
     hypotheses=(r"f\text{ is a deep quadratic Boolean function (Definition 31)}",
                 r"\Phi_D(x)=(x_ix_j)_{1\le i<j\le D}"),
     statement=(r"y^{(l)}_S=\chi_S(x),\quad f^{(l)}=\sum_{S\in\mathcal S_{2^l}}\hat f_S\chi_S,\quad "

@@ -102,6 +102,7 @@ CLAIM = Claim(
     paper="A",
     reference="App. C, layerwise learning (Informal Principle 2 applied)",
     page="p. 42",
+    statements=("Principle 2",),
     hypotheses=(r"f_*\text{ deep quadratic (Definition 31)},\ \min_S|\hat f_S|\ge c>0",
                 r"x\sim\mathrm{Unif}(\{\pm1\}^d),\ n\text{ samples }(x,f_*(x))"),
     statement=(r"\text{layerwise least squares on }\mathcal L^{(l)}\text{ recovers }\mathrm{supp}\hat f_*"

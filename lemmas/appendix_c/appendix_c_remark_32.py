@@ -54,6 +54,7 @@ CLAIM = Claim(
     paper="A",
     reference="Remark 32 (App. C)",
     page="p. 41",
+    statements=("Remark 32",),
     alias="Remark C.2 (inferred)",
     hypotheses=(r"f\text{ is a deep quadratic Boolean function (Definition 31 (a)-(c))}",),
     statement=(r"\text{the decomposition }S=S_1\cup S_2\text{ of (c) is unique};\ |\mathrm{supp}\hat f|=O(d)"

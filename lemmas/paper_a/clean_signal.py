@@ -190,6 +190,7 @@ CLAIM = Claim(
     paper="A",
     reference="Informal Principle 2 (ii), eq. (8)",
     page="pp. 2-3 (Principle 2)",
+    statements=("Principle 2", "eq. (8)"),
     hypotheses=(
         r"\text{the data is hierarchical (Informal Principle 2): an RHM, Definition 3}",
         r"\text{Definition 3: each level-}l\text{ symbol is rewritten by an independent sample from }Q_l(\mu^{(l)}_k,\cdot)",

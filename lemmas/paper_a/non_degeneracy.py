@@ -150,6 +150,7 @@ CLAIM = Claim(
     paper="A",
     reference="Assumption 6(a)",
     page="p. 10",
+    statements=("Assumption 6",),
     hypotheses=(
         r"L\text{-level RHM with branching factor }s,\ \text{CFG-induced (Definition 4)}",
         r"(V,m)\text{-uniform and non-ambiguous (Remark 5)}",

@@ -110,6 +110,7 @@ CLAIM = Claim(
     paper="A",
     reference="Informal Principle 2 (i); its RHM instantiation (Assumption 6(b), qualitative)",
     page="pp. 2-3 (Principle 2), p. 9, p. 13",
+    statements=("Principle 2", "Assumption 6"),
     alias="Informal Principle 1.2 (i)",
     hypotheses=(r"\text{the data is hierarchical: an RHM (Definitions 3--4), non-ambiguous, }(V,m)\text{-uniform}",),
     statement=STATEMENT,

@@ -213,6 +213,7 @@ CLAIM = Claim(
     paper="A",
     reference="Informal Principle 2 (iii); its RHM instantiation (eq. (4) remark, Assumption 9 (a)-(b))",
     page="pp. 2-3 (Principle 2), p. 9, p. 13; p. 11 (Assumption 9)",
+    statements=("Principle 2", "eq. (4)", "Assumption 9"),
     alias="Informal Principle 1.2 (iii); Assumption 9 = Assumption 4.4 (inferred)",
     hypotheses=(r"\text{an RHM induced by production rules (Definition 4)}",
                 r"\text{level }l+1\text{ trained (eqs. (1)--(3), RBF features (6))}"),

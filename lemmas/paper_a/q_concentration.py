@@ -176,6 +176,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 18",
     page="p. 28",
+    statements=("Lemma 18",),
     hypotheses=(
         r"N\text{ i.i.d. samples }(\hat\zeta,\hat\mu)\text{ (the stage's fresh samples)}",
         r"\kappa\text{ of Assumption 6(a): }p_\mu\ge(\kappa|P_l|)^{-1}",

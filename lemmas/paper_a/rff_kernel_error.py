@@ -299,6 +299,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 12 (Rahimi-Recht 2007, Claim 1); eq. (6)",
     page="p. 22",
+    statements=("Lemma 12", "eq. (6)"),
     hypotheses=(
         r"\Phi_{\sigma,M}\text{ of eq. (6): }\omega_k\overset{iid}{\sim}\mathcal N(0,\sigma^{-2}I_{d_h}),\ d_h=sd_e",
         r"\|h\|,\|h'\|\le1",

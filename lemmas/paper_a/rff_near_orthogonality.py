@@ -300,6 +300,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 10, eq. (7); Assumptions 9 and 13",
     page="p. 12, proof pp. 21-22 (Lemma 10); p. 11 (Assumption 9); pp. 23-25 (Assumption 13)",
+    statements=("Lemma 10", "Assumption 9", "Assumption 13"),
     hypotheses=(
         r"\delta_P\in(0,1)",
         r"\text{Assumption 9: }\exists\,0\le\tilde\varepsilon_S<\tilde\rho:\ \|h_\mu-h'_\mu\|\le\tilde\varepsilon_S,\ \|h_\mu-h_{\mu'}\|\ge\tilde\rho\ (\mu\ne\mu'\in V_l)",

@@ -148,6 +148,7 @@ CLAIM = Claim(
     paper="A",
     reference="Definitions 3-4, Remark 5",
     page="pp. 5-6",
+    statements=("Definition 3", "Definition 4", "Remark 5"),
     alias="Definitions 2.1-2.2, Remark 2.3 (inferred)",
     hypotheses=(r"R_l\subset V_l\times V_{l+1}^s,\ l\in[L-1]_0\ \text{(production rules)}",),
     statement=STATEMENT,

@@ -188,6 +188,7 @@ CLAIM = Claim(
     paper="A",
     reference="Assumption 6(b), eq. (5); Proposition 19",
     page="p. 10 (Assumption 6), p. 31 (Proposition 19)",
+    statements=("Assumption 6", "Proposition 19"),
     hypotheses=(
         r"\text{Assumption 6: }L\text{-level RHM, branching }s,\ \text{CFG-induced},\ (V,m)\text{-uniform, non-ambiguous}",
         r"\text{Assumption 6(b): }K_\rho\text{ an }l\text{-independent positive real}",

@@ -146,6 +146,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 11",
     page="p. 13, proof p. 29",
+    statements=("Lemma 11",),
     alias="Lemma 4.6 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

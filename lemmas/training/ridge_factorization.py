@@ -230,6 +230,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemmas 14, 15, 16",
     page="pp. 23-25 (Lemma 14), pp. 25-26 (Lemma 15), pp. 26-27 (Lemma 16)",
+    statements=("Lemma 14", "Lemma 15", "Lemma 16"),
     alias="Lemmas A.2-A.4 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

@@ -354,6 +354,7 @@ CLAIM = Claim(
     paper="A",
     reference="Remark 8; Theorem 1 (informal)",
     page="p. 11 (Remark 8), p. 2 (Theorem 1)",
+    statements=("Remark 8", "Theorem 1"),
     alias="Remark 4.3 (inferred); Theorem 1.1 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

@@ -335,6 +335,7 @@ CLAIM = Claim(
     paper="A",
     reference="Lemma 17",
     page="pp. 27-28",
+    statements=("Lemma 17",),
     alias="Lemma A.x (arXiv-style number not seen)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

@@ -103,6 +103,7 @@ CLAIM = Claim(
     paper="A",
     reference="Theorem 7 (a): the proof's chain of Lemma 11, C = 1",
     page="p. 10, proof p. 30 (Theorem 7); p. 13 (Lemma 11, eq. 10)",
+    statements=("Theorem 7", "Lemma 11"),
     alias="Theorem 4.2 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

@@ -89,6 +89,7 @@ CLAIM = Claim(
     paper="A",
     reference="Theorem 7 (b): samples against the proof's explicit total, C = 1; Theorem 1 (informal)",
     page="p. 10, proof p. 30 (Theorem 7); p. 11 (Remark 8); p. 2 (Theorem 1)",
+    statements=("Theorem 7", "Theorem 1"),
     alias="Theorem 4.2 (inferred)",
     hypotheses=HYPOTHESES,
     statement=STATEMENT,

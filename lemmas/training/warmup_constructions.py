@@ -176,6 +176,7 @@ CLAIM = Claim(
     paper="A",
     reference="Section 3, Constructions 1 and 2",
     page="p. 9",
+    statements=("Construction 1", "Construction 2"),
     hypotheses=(
         r"\text{non-ambiguous, }(V,m)\text{-uniform RHM}",
         r"\text{Construction 1: access to intermediate nodes; }\Phi(h_1\circ\cdots\circ h_s)=h_1\otimes\cdots\otimes h_s\text{, one-hot tokens}",

@@ -30,6 +30,7 @@ with room, below 1 it is violated.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
 import numbers
 import re
@@ -284,7 +285,10 @@ class Claim:
 
     ``reference`` names the statement(s) by the paper's numbers, ``page`` cites the PDF page(s)
     (Paper A: the PMLR 336 camera-ready, pp. 1-42; required), ``hypotheses`` lists the statement's
-    hypotheses as the paper prints them (LaTeX), and ``statement`` its conclusion."""
+    hypotheses as the paper prints them (LaTeX), and ``statement`` its conclusion.
+
+    ``statements`` names the numbered statements the claim checks, by their ids in
+    :mod:`verify.harness.statements` (e.g. ``("Lemma 18",)``); :attr:`uses` is what their proofs use."""
     name: str
     paper: str
     reference: str
@@ -298,6 +302,7 @@ class Claim:
     alias: str = ""
     page: str = ""
     hypotheses: tuple = ()
+    statements: tuple = ()
 
     def __post_init__(self):
         if self.paper not in ("A", "B"):
@@ -307,6 +312,8 @@ class Claim:
                              f"(e.g. 'p. 13; proof p. 29')")
         if isinstance(self.hypotheses, str) or not all(isinstance(h, str) for h in self.hypotheses):
             raise ValueError(f"claim {self.name!r}: hypotheses must be a tuple of strings (one per hypothesis)")
+        if isinstance(self.statements, str) or not all(isinstance(h, str) for h in self.statements):
+            raise ValueError(f"claim {self.name!r}: statements must be a tuple of statement ids, e.g. ('Lemma 18',)")
         if self.relation not in RELATIONS:
             raise ValueError(f"Claim.relation must be one of {RELATIONS}; got {self.relation!r}")
         names = [c.name for c in self.cases]
@@ -317,6 +324,21 @@ class Claim:
                 raise ValueError(f"claim {self.name!r}, case {c.name!r}: no {c.method} method defined")
         if not any(c.role == "negative_control" for c in self.cases):
             raise ValueError(f"claim {self.name!r} has no negative control")
+
+    @property
+    def uses(self) -> tuple[str, ...]:
+        """The statements (ids, same paper) that the proofs of :attr:`statements` use, from
+        :mod:`verify.harness.statements`, excluding the checked statements themselves."""
+        # by name, not an import statement: the papers' statement lists are data about the papers, not
+        # code a verdict depends on, and stay out of a claim's code closure (verify.harness.freshness)
+        known = importlib.import_module("verify.harness.statements").statements(self.paper)
+        out: list[str] = []
+        for sid in self.statements:
+            st = known.get(f"{self.paper}:{sid}")
+            for u in (st.uses if st else ()):
+                if u not in out and u not in self.statements:
+                    out.append(u)
+        return tuple(out)
 
     def case(self, name: str) -> Case:
         for c in self.cases:
