@@ -29,11 +29,13 @@ import torch
 
 import verify
 
+import dataclasses
+
 from .claims import Verdict
 
-__all__ = ["config_hash", "ensure_writable_folder", "git_commit", "load_record", "load_records", "new_run_id",
-           "provenance", "record_of", "remove_orphaned_temporaries", "restore_nonfinite", "to_json",
-           "write_atomic", "write_record"]
+__all__ = ["config_hash", "ensure_writable_folder", "git_commit", "latest_run", "load_overlay", "load_record",
+           "load_records", "mark_latest", "new_run_id", "provenance", "record_of", "remove_orphaned_temporaries",
+           "restore_nonfinite", "run_folder", "to_json", "verdict_from_record", "write_atomic", "write_record"]
 
 
 def git_commit(cwd: str | os.PathLike | None = None) -> str:
@@ -51,9 +53,11 @@ def git_commit(cwd: str | os.PathLike | None = None) -> str:
         return "unknown"
 
 
-def provenance(device: str, seed: int, seconds: float) -> dict:
-    """Who/what/when produced a record."""
+def provenance(device: str, seed: int, seconds: float, code_hash: str | None = None) -> dict:
+    """Who/what/when produced a record; ``code_hash``: the hash of the claim's code closure
+    (:func:`verify.harness.freshness.code_closure`), which tells later whether the record is stale."""
     return {
+        "code_hash": code_hash,
         "package_version": verify.__version__,
         "git_commit": git_commit(),
         "device": device,
@@ -155,9 +159,9 @@ def configuration_of(verdict: Verdict) -> dict:
             "params": verdict.params, "device": verdict.device}
 
 
-def record_of(verdict: Verdict, run_id: str | None = None) -> dict:
+def record_of(verdict: Verdict, run_id: str | None = None, code_hash: str | None = None) -> dict:
     rec = verdict.to_dict()
-    rec["provenance"] = provenance(verdict.device, verdict.seed, verdict.seconds)
+    rec["provenance"] = provenance(verdict.device, verdict.seed, verdict.seconds, code_hash)
     config = configuration_of(verdict)
     rec["run_id"] = run_id or _default_run_id()
     rec["configuration"] = config
@@ -222,10 +226,60 @@ def remove_orphaned_temporaries(folder: str | os.PathLike, older_than: float = 3
     return removed
 
 
-def write_record(verdict: Verdict, root: str | os.PathLike = "results", run_id: str | None = None) -> Path:
+def write_record(verdict: Verdict, root: str | os.PathLike = "results", run_id: str | None = None,
+                 code_hash: str | None = None) -> Path:
     """Write ``root/<claim>/<case>.json`` atomically; return its path. ``run_id``: the invocation's id (one
-    per ``verify run``; default: one per process)."""
-    return write_atomic(Path(root) / verdict.claim / f"{verdict.case}.json", record_of(verdict, run_id))
+    per ``verify run``; default: one per process); ``code_hash``: see :func:`provenance`."""
+    return write_atomic(Path(root) / verdict.claim / f"{verdict.case}.json", record_of(verdict, run_id, code_hash))
+
+
+# -- run folders ---------------------------------------------------------------------------------------------------
+#: A user's ``verify run`` writes to ``runs/<run id>/`` (ignored by git); ``runs/LATEST`` names the last one.
+RUNS = "runs"
+
+
+def run_folder(repo: str | os.PathLike, run_id: str) -> Path:
+    """``<repo>/runs/<run id>/``: where a ``verify run`` writes unless told ``--results``."""
+    return Path(repo) / RUNS / run_id
+
+
+def mark_latest(repo: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """Record ``folder`` as the latest run (``runs/LATEST`` holds its path relative to ``runs/``, or absolute)."""
+    runs = Path(repo) / RUNS
+    folder = Path(folder).resolve()
+    try:
+        text = folder.relative_to(runs.resolve()).as_posix()
+    except ValueError:
+        text = str(folder)
+    runs.mkdir(parents=True, exist_ok=True)
+    tmp = runs / ".LATEST.tmp"
+    tmp.write_text(text + "\n")
+    os.replace(tmp, runs / "LATEST")
+    return runs / "LATEST"
+
+
+def latest_run(repo: str | os.PathLike) -> Path | None:
+    """The folder of the latest ``verify run`` (``runs/LATEST``), or ``None`` if there is none."""
+    runs = Path(repo) / RUNS
+    try:
+        text = (runs / "LATEST").read_text().strip()
+    except OSError:
+        return None
+    folder = Path(text) if Path(text).is_absolute() else runs / text
+    return folder if text and folder.is_dir() else None
+
+
+def load_overlay(claim: str, roots) -> dict[str, dict]:
+    """A claim's records from several folders, later folders taking precedence case by case (e.g. the
+    committed ``results/`` overlaid with the latest run); each record gains ``_source`` (its folder)."""
+    out: dict[str, dict] = {}
+    for root in roots:
+        if root is None:
+            continue
+        for case, rec in load_records(claim, root).items():
+            rec["_source"] = str(root)
+            out[case] = rec
+    return out
 
 
 # -- reading -------------------------------------------------------------------------------------------------------
@@ -261,3 +315,13 @@ def load_records(claim: str, root: str | os.PathLike = "results") -> dict[str, d
         if rec is not None:
             out[p.stem] = rec
     return out
+
+
+def verdict_from_record(record: Mapping) -> Verdict:
+    """The :class:`~verify.harness.claims.Verdict` a record was written from (non-finite numbers restored)."""
+    names = [f.name for f in dataclasses.fields(Verdict)]
+    missing = [n for n in names if n not in record]
+    if missing:
+        raise ValueError(f"record of {record.get('claim')}[{record.get('case')}] lacks {missing}: written by an "
+                         "older version; rerun `verify run`")
+    return Verdict(**{n: record[n] for n in names})
