@@ -80,18 +80,26 @@ def verdict_table(verdicts: Iterable[Verdict | Mapping]) -> str:
     return markdown_table(VERDICT_HEADER, verdict_rows(verdicts))
 
 
-def provenance_line(record: Mapping) -> str:
+def provenance_line(record: Mapping, badges: Sequence[str] = ()) -> str:
+    """Device, the full commit (with **dirty** and **stale** badges: see :mod:`verify.harness.freshness`),
+    date, seed, wall time, versions."""
     p = record["provenance"]
-    return (f"device {p['device']}; commit `{p['git_commit'][:12]}`; {p['date']}; seed {p['seed']}; "
+    commit = str(p["git_commit"]).removesuffix("+dirty")
+    if str(p["git_commit"]).endswith("+dirty") and "dirty" not in badges:
+        badges = ["dirty", *badges]
+    marks = "".join(f" **[{b}]**" for b in badges)
+    return (f"device {p['device']}; commit `{commit}`{marks}; {p['date']}; seed {p['seed']}; "
             f"{p['wall_seconds']} s; torch {p['torch']}, numpy {p['numpy']}, hierarchy-proofs "
             f"{p['package_version']}")
 
 
-def records_table(records: Mapping[str, Mapping]) -> str:
-    """Verdict table of stored records (e.g. large GPU runs), with a provenance line per record."""
+def records_table(records: Mapping[str, Mapping], badges: Mapping[str, Sequence[str]] | None = None) -> str:
+    """Verdict table of stored records (e.g. large GPU runs), with a provenance line per record;
+    ``badges``: per record, e.g. ``["dirty", "stale (3 commits behind, ...)"]``."""
     if not records:
         return "_No record yet._"
+    badges = badges or {}
     lines = [verdict_table(records.values()), ""]
     for name, rec in records.items():
-        lines.append(f"- `{name}`: {provenance_line(rec)}")
+        lines.append(f"- `{name}`: {provenance_line(rec, badges.get(name, ()))}")
     return "\n".join(lines)
