@@ -61,11 +61,57 @@ class ClaimCaseItem(pytest.Item):
         return self.path, None, f"{self.claim.name}[{self.case.name}]"
 
 
+def _row(v) -> list[str]:
+    rel = {"<=": "<=", ">=": ">="}[v.relation]
+    return [f"{v.claim}[{v.case}]", f"{v.measured:.4g}", v.interval_str().replace(" one-sided 99% each", ""),
+            f"{rel} {v.bound:.4g}", "equal (0 = 0)" if v.slack != v.slack else f"{v.slack:.3g}", v.status]
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    header = ["claim[case]", "measured", "interval (99% one-sided)", "bound", "slack", "verdict"]
+    widths = [min(60, max(len(r[i]) for r in rows + [header])) for i in range(len(header))]
+    fmt = "  ".join(f"{{:{w}.{w}s}}" for w in widths)
+    return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*r) for r in rows]
+
+
+def _groups(verdicts) -> list[tuple[str, list]]:
+    """The verdicts by outcome: a reader first sees what is unexpected, then what holds, what fails as printed
+    (with the corrected form's checks beside), the negative controls, and what is inconclusive."""
+    unexpected = [v for v in verdicts if not v.as_expected and v.status != "inconclusive"]
+    ok = [v for v in verdicts if v.as_expected]
+    checks_of: dict[str, list] = {}
+    for v in verdicts:
+        if v.role == "check":
+            checks_of.setdefault(v.claim, []).append(v)
+    printed_fail = [v for v in ok if v.role == "as_printed" and v.status == "fails"]
+    return [
+        ("UNEXPECTED (a check that does not hold, a negative control that does not fail)", unexpected),
+        ("checks that hold", [v for v in ok if v.role == "check"]),
+        ("statements that fail as printed (the corrected form: the claim's checks, beside)", printed_fail),
+        ("as printed, and holding", [v for v in ok if v.role == "as_printed" and v.status == "holds"]),
+        ("negative controls (built to fail; they do)", [v for v in ok if v.role == "negative_control"]),
+        ("INCONCLUSIVE (never a pass: each of these fails its test)",
+         [v for v in verdicts if v.status == "inconclusive"]),
+    ], checks_of
+
+
 def pytest_terminal_summary(terminalreporter):
     if not _VERDICTS:
         return
     tr = terminalreporter
     tr.section(f"claims: measured vs the paper's bound ({device_name('cuda' if torch.cuda.is_available() else 'cpu')}; "
                f"verdicts at {CONFIDENCE:.0%} one-sided confidence per case, exact cases exactly)")
-    for v in _VERDICTS:
-        tr.write_line(("ok   " if v.as_expected else "BAD  ") + v.line())
+    groups, checks_of = _groups(_VERDICTS)
+    for title, vs in groups:
+        if not vs:
+            continue
+        tr.write_line("")
+        tr.write_line(f"{title}: {len(vs)}", bold=True, red=title.startswith(("UNEXPECTED", "INCONCLUSIVE")))
+        rows = [_row(v) for v in vs]
+        if title.startswith("statements that fail as printed"):
+            for r, v in zip(rows, vs):
+                cs = checks_of.get(v.claim, [])
+                r[-1] += (f"; corrected form: {sum(c.status == 'holds' for c in cs)}/{len(cs)} checks hold"
+                          if cs else "; corrected form: no check run")
+        for line in _table(rows):
+            tr.write_line("  " + line)
