@@ -53,3 +53,12 @@ def test_the_packages_own_closure_is_found():
     names = {p.relative_to(code_root()).as_posix() for p in files}
     assert {"verify/harness/claims.py", "verify/rhm/exact.py"} <= names
     assert not any("statements" in n for n in names)  # the papers' statement lists are data, not verdict code
+
+
+def test_presentation_edits_do_not_make_a_record_stale_but_code_edits_do():
+    from verify.harness.freshness import normalized_source
+    base = 'CLAIM = Claim(name="x", page="p. 1", bound=lambda c: 1)\ndef f(a):\n    """doc"""\n    return a + 1\n'
+    cited = base.replace('page="p. 1"', 'page="p. 2", statements=("Lemma 1",)').replace('"""doc"""', '"""other"""')
+    assert normalized_source(base) == normalized_source(cited + "# a comment\n")
+    assert normalized_source(base) != normalized_source(base.replace("a + 1", "a + 2"))
+    assert normalized_source(base) != normalized_source(base.replace("lambda c: 1", "lambda c: 2"))

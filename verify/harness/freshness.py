@@ -2,7 +2,9 @@ r"""Is a record still about the code that is here? Its commit, ``dirty`` state, 
 
 A record is *stale* when the code its claim runs has changed since it was written: the claim's module and
 every module of ``verify`` it imports, directly or through other ``verify`` modules (its *code closure*,
-found by reading the ``import`` statements, not by importing anything). Records carry ``code_hash``, a
+found by reading the ``import`` statements, not by importing anything). Only changes that can change a
+number count: comments, docstrings and the citation keywords of ``Claim``/``Case`` (:data:`PRESENTATION`)
+are left out (:func:`normalized_source`). Records carry ``code_hash``, a
 hash of that closure's files, so freshness is decided without git; for older records it is decided with
 git (``git diff <commit> -- <closure>`` against the working tree). Either way the number of commits the
 record is behind ``HEAD`` is reported when git can tell.
@@ -95,16 +97,45 @@ def code_closure(module_path: str | os.PathLike, root: str | os.PathLike) -> lis
     return sorted(seen)
 
 
+#: Keywords of ``Claim(...)``/``Case(...)`` that only describe (citations, LaTeX labels, notes): a change to them
+#: changes no number, so it does not make a record stale.
+PRESENTATION = frozenset({"reference", "page", "hypotheses", "statement", "measured", "alias", "statements",
+                          "note"})
+
+
+def normalized_source(text: str) -> str:
+    """What of a module's source can change a number: its syntax tree without comments, docstrings and the
+    :data:`PRESENTATION` keywords of ``Claim``/``Case`` calls (unparsable text is kept as it is)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+        if isinstance(node, ast.Call):
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if name in ("Claim", "Case"):
+                node.keywords = [k for k in node.keywords if k.arg not in PRESENTATION]
+    return ast.dump(tree, annotate_fields=False, include_attributes=False)
+
+
+def _rel(f: Path, root: Path) -> str:
+    try:
+        return f.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return f.name
+
+
 def closure_hash(files: Iterable[Path], root: str | os.PathLike) -> str:
-    """SHA-256 (16 hex digits) of the files' paths relative to ``root`` and their bytes."""
+    """SHA-256 (16 hex digits) of the files' paths relative to ``root`` and their :func:`normalized_source`."""
     h = hashlib.sha256()
-    root = Path(root).resolve()
+    root = Path(root)
     for f in sorted(Path(p).resolve() for p in files):
-        try:
-            rel = f.relative_to(root).as_posix()
-        except ValueError:
-            rel = f.name
-        h.update(rel.encode() + b"\0" + f.read_bytes() + b"\0")
+        h.update(_rel(f, root).encode() + b"\0" + normalized_source(f.read_text()).encode() + b"\0")
     return h.hexdigest()[:16]
 
 
@@ -122,10 +153,30 @@ def _commits_behind(repo: str, commit: str) -> int | None:
     return int(out) if out and out.isdigit() else None
 
 
+@functools.lru_cache(maxsize=16384)
+def _normalized_at(repo: str, commit: str, path: str) -> str | None:
+    """:func:`normalized_source` of ``path`` at ``commit``; ``None`` if it did not exist there."""
+    try:
+        r = subprocess.run(["git", "show", f"{commit}:{path}"], cwd=repo, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return normalized_source(r.stdout) if r.returncode == 0 else None
+
+
 @functools.lru_cache(maxsize=4096)
 def _changed_since(repo: str, commit: str, files: tuple) -> tuple | None:
+    """The files (relative paths) whose :func:`normalized_source` differs between ``commit`` and the working
+    tree; ``None`` if git cannot tell (no repository, unknown commit)."""
     out = _git(Path(repo), "diff", "--name-only", commit, "--", *files)
-    return None if out is None else tuple(l for l in out.splitlines() if l)
+    if out is None:
+        return None
+    changed = []
+    for path in (l for l in out.splitlines() if l):
+        now = Path(repo) / path
+        then = _normalized_at(repo, commit, path)
+        if then is None or not now.is_file() or normalized_source(now.read_text()) != then:
+            changed.append(path)
+    return tuple(changed)
 
 
 @dataclasses.dataclass(frozen=True)
