@@ -1,4 +1,4 @@
-"""Command line: ``verify list | run | report | findings | train | book``.
+"""Command line: ``verify list | run | report | results | findings | train | book``.
 
 A bad command line never prints a traceback: every ``ValueError``/``OSError`` becomes one line
 ``verify: error: ...`` naming the flag, exit code 2; output folders are checked before any work. A lemma module
@@ -18,12 +18,12 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .experiments import train as _train
-from .harness import findings, referee
+from .harness import executors, findings, referee
 from .harness.claims import resolve_device
 from .harness.discovery import claim_module, find_repo_dir, load_claims
-from .harness.freshness import closure_hash, code_closure, code_root
-from .harness.results import (ensure_writable_folder, latest_run, mark_latest, new_run_id, remove_orphaned_temporaries,
-                              run_folder, write_record)
+from .harness.freshness import closure_hash, code_closure, code_root, freshness
+from .harness.results import (COLUMNS, all_records, ensure_writable_folder, latest_run, load_record, mark_latest, new_run_id,
+                              remove_orphaned_temporaries, resumable, row_of, run_folder, write_record)
 from .harness.stats import CONFIDENCE
 
 
@@ -67,10 +67,20 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 def _cmd_run(args) -> int:
     claims, errors = _load(args)
+    executors.check_executor(args.executor, args.workers, args.scheduler, args.scheduler_file)
+    if args.threads is not None and not 1 <= args.threads <= 1024:
+        raise ValueError(f"--threads must be in [1, 1024]; got {args.threads}")
     run_id = new_run_id()  # one per invocation, in every record it writes
     repo = _repo(args)
     # a user's run goes to runs/<run id>/ (ignored by git); the committed results/ only when asked
-    results = Path(args.results) if args.results else run_folder(repo, run_id)
+    if args.results:
+        results = Path(args.results)
+    elif args.resume:
+        results = latest_run(repo)
+        if results is None:
+            raise ValueError("--resume: no earlier run in runs/ (runs/LATEST); give --results DIR")
+    else:
+        results = run_folder(repo, run_id)
     if args.results:
         ensure_writable_folder(results, "--results")  # before any case runs
     unknown = [n for n in args.claims if n not in claims]
@@ -90,25 +100,58 @@ def _cmd_run(args) -> int:
         remove_orphaned_temporaries(results / claim)  # left by a killed run, over an hour ago
     code = code_root()
     hashes = {c.name: closure_hash(code_closure(claim_module(c).__file__, code), code) for c, _ in todo}
-    print(f"verify run: records to {results}/", flush=True)
-    bar = tqdm(todo, desc=f"verify run ({args.scale}, {device})", unit="case")
-    for claim, case in bar:
-        with _naming(bar, f"{claim.name}[{case.name}]"):  # the running case and its elapsed time
-            v = claim.evaluate(case, device)
-        path = write_record(v, results, run_id=run_id, code_hash=hashes[claim.name])
-        unexpected += not v.as_expected
-        rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.interval_str(), v.relation,
-                     f"{v.bound:.5g}", f"{v.slack:.3g}", v.status, "yes" if v.as_expected else "NO",
-                     f"{v.seconds:.1f}s", str(path)])
-    print(_table(rows, ["claim", "case", "role", "measured", "interval", "", "bound", "slack", "verdict",
-                        "as expected", "time", "record"]))
+    skipped = []
+    if args.resume:  # keep the records this code already wrote for this configuration
+        keep = [(c, case) for c, case in todo
+                if resumable(load_record(c.name, case.name, results), c, case, device, hashes[c.name])]
+        skipped = [f"{c.name}[{case.name}]" for c, case in keep]
+        todo = [t for t in todo if t not in keep]
+    lemmas = str(Path(args.lemmas).resolve()) if args.lemmas else str(_repo(args) / "lemmas")
+    threads = args.threads if args.threads is not None else (None if args.executor == "serial" else 1)
+    tasks = [executors.Task(lemmas, c.name, case.name, str(device), threads) for c, case in todo]
+    print(f"verify run: records to {results}/ ({len(tasks)} case(s) on {args.executor}"
+          + (f", {len(skipped)} resumed from earlier records" if skipped else "") + ")", flush=True)
+    bar = tqdm(total=len(tasks), desc=f"verify run ({args.scale}, {device})", unit="case")
+    failed = []
+    naming = contextlib.ExitStack()
+
+    def started(task):  # serial: the bar names the running case and its elapsed time
+        naming.close()
+        naming.enter_context(_naming(bar, task.label))
+
+    with bar:
+        for out in executors.run(tasks, args.executor, args.workers, args.scheduler, args.scheduler_file,
+                                 on_start=started):
+            naming.close()
+            bar.update(1)
+            if args.executor != "serial":
+                bar.set_postfix_str(f"done {out.task.label}", refresh=True)
+            if out.error is not None:
+                failed.append(out)
+                tqdm.write(f"verify: error: {out.task.label} raised {out.error}", file=sys.stderr)
+                continue
+            v = out.verdict
+            path = write_record(v, results, run_id=run_id, code_hash=hashes[v.claim])  # as each completes
+            unexpected += not v.as_expected
+            rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.interval_str(), v.relation,
+                         f"{v.bound:.5g}", f"{v.slack:.3g}", v.status, "yes" if v.as_expected else "NO",
+                         f"{v.seconds:.1f}s", str(path)])
+    order = {(c.name, case.name): i for i, (c, case) in enumerate(todo)}
+    rows.sort(key=lambda r: order.get((r[0], r[1]), 0))
+    if rows:
+        print(_table(rows, ["claim", "case", "role", "measured", "interval", "", "bound", "slack", "verdict",
+                            "as expected", "time", "record"]))
     if not args.results:
         mark_latest(repo, results)  # the book reads this run's records instead of recomputing them
     print(f"\n{len(rows)} cases on {device}; verdicts at {CONFIDENCE:.0%} one-sided confidence per case "
-          f"(exact cases exactly); {unexpected} not as expected; run id {run_id}; records in {results}/")
+          f"(exact cases exactly); {unexpected} not as expected; run id {run_id}; records in {results}/"
+          + (f"; {len(skipped)} resumed" if skipped else ""))
+    if failed:
+        print(f"{len(failed)} case(s) raised and have no record: "
+              + ", ".join(o.task.label for o in failed), file=sys.stderr)
     if errors:
         print(f"{len(errors)} lemma module(s) failed to import and were skipped (see above)", file=sys.stderr)
-    return 1 if unexpected or errors else 0
+    return 1 if unexpected or errors or failed else 0
 
 
 @contextlib.contextmanager
@@ -205,6 +248,72 @@ def _cmd_report(args) -> int:
     return 1 if errors else 0
 
 
+def _cmd_results(args) -> int:
+    repo = _repo(args)
+    roots = record_roots(args.results, repo)
+    if args.all_runs:
+        runs = repo / "runs"
+        roots += [p for p in sorted(runs.iterdir()) if p.is_dir() and p not in roots] if runs.is_dir() else []
+    recs = all_records(roots)
+    if args.claim:
+        known = {r["claim"] for r in recs}
+        missing = [c for c in args.claim if c not in known]
+        if missing:
+            raise ValueError(f"--claim: no records of {missing} in {', '.join(map(str, roots))}")
+        recs = [r for r in recs if r["claim"] in args.claim]
+    rows = [row_of(r) for r in recs]
+    if args.stale:
+        claims, _ = _load(args)
+        code = code_root()
+        keep = []
+        closures = {}
+        for rec, row in zip(recs, rows):
+            c = claims.get(rec["claim"])
+            if c is None:
+                row["freshness"] = "no such claim now"
+                keep.append(row)
+                continue
+            if c.name not in closures:
+                files = code_closure(claim_module(c).__file__, code)
+                closures[c.name] = (files, closure_hash(files, code))
+            f = freshness(rec, closures[c.name][0], code, closures[c.name][1])
+            if f.stale or f.stale is None:  # dirty alone is not stale: the code hash decides
+                row["freshness"] = "; ".join(f.badges())
+                keep.append(row)
+        rows = keep
+    if args.failing:
+        rows = [r for r in rows if not r["as_expected"]]
+    if args.to:
+        if not args.output:
+            raise ValueError("--to needs --output FILE")
+        if args.to == "csv":
+            import csv
+            cols = list(COLUMNS) + (["freshness"] if args.stale else [])
+            with open(args.output, "w", newline="") as f:
+                w = csv.DictWriter(f, fieldnames=cols)
+                w.writeheader()
+                w.writerows(rows)
+        else:
+            try:
+                import pandas as pd
+                pd.DataFrame(rows).to_parquet(args.output)
+            except ImportError as e:
+                raise ValueError(f"--to parquet needs pandas and pyarrow ({e})") from None
+        print(f"{len(rows)} record(s) written to {args.output}")
+        return 0
+    def num(x):
+        return "" if x is None else (f"{x:.4g}" if isinstance(x, float) else str(x))
+    table = [[r["claim"], r["case"], r["role"] or "", r["status"], "yes" if r["as_expected"] else "NO",
+              num(r["measured"]), f"{r['relation']} {num(r['bound'])}", num(r["slack"]),
+              (r["commit"] or "")[:10] + ("+dirty" if str(r["commit"]).endswith("+dirty") else ""),
+              r["run_id"] or "", r.get("freshness", "")] for r in rows]
+    if table:
+        print(_table(table, ["claim", "case", "role", "verdict", "as expected", "measured", "bound", "slack",
+                             "commit", "run id", "freshness" if args.stale else ""]))
+    print(f"{len(rows)} record(s) from {', '.join(str(r) for r in roots)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="verify", description="Check the papers' lemmas: exact small cases, "
                                 "empirical large cases, results with provenance, and the book.")
@@ -217,6 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--case", action="append", default=[], metavar="NAME",
                    help="evaluate only this case (repeatable)")
     r.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    r.add_argument("--executor", choices=executors.EXECUTORS, default="serial",
+                   help="where cases run: this process, a process pool, or Dask (pip install 'hierarchy-proofs[dask]')")
+    r.add_argument("--workers", type=int, default=None, help="processes for --executor process/dask (default: CPUs)")
+    r.add_argument("--threads", type=int, default=None,
+                   help="torch CPU threads per case (default: 1 on process/dask, torch's own serially)")
+    r.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT", help="an existing Dask scheduler")
+    r.add_argument("--scheduler-file", default=None, metavar="FILE", help="a Dask scheduler file (dask-jobqueue)")
+    r.add_argument("--resume", action="store_true",
+                   help="skip cases whose record (same configuration and code) is already in the results folder "
+                        "(default folder: the latest run)")
     r.add_argument("--results", default=None, metavar="DIR",
                    help="write the records here (default: a new runs/<run id>/, ignored by git; "
                         "`--results results` updates the committed records)")
@@ -233,13 +352,22 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     rp.add_argument("--results", action="append", default=None, metavar="DIR",
                     help="record folder (repeatable, later ones win; default: results/ and the latest run)")
+    rs = sub.add_parser("results", help="a table of the records, filtered (--failing, --claim, --stale) or exported")
+    rs.add_argument("--results", action="append", default=None, metavar="DIR",
+                    help="record folder (repeatable; default: results/ and the latest run)")
+    rs.add_argument("--all-runs", action="store_true", help="also every folder under runs/")
+    rs.add_argument("--failing", action="store_true", help="only cases whose verdict is not the one they expect")
+    rs.add_argument("--claim", action="append", default=[], metavar="NAME", help="only this claim (repeatable)")
+    rs.add_argument("--stale", action="store_true", help="only records that are stale (or whose freshness cannot be told)")
+    rs.add_argument("--to", choices=["csv", "parquet"], default=None, help="export instead of printing")
+    rs.add_argument("--output", default=None, metavar="FILE")
     _train.build_parser(sub.add_parser("train", help="train a learner on an RHM; write a record and a learning curve"))
     try:
         args = p.parse_args(argv)
     except SystemExit as e:  # argparse has printed usage and its one-line error (or --help)
         return e.code if isinstance(e.code, int) else 2
     try:
-        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book, "findings": _cmd_findings, "report": _cmd_report,
+        return {"list": _cmd_list, "run": _cmd_run, "book": _cmd_book, "findings": _cmd_findings, "report": _cmd_report, "results": _cmd_results,
                 "train": lambda a: _train.main(parsed=a)}[args.command](args)
     except (ValueError, OSError) as e:
         text = str(e).strip().splitlines()

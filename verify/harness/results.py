@@ -33,8 +33,8 @@ import dataclasses
 
 from .claims import Verdict
 
-__all__ = ["config_hash", "ensure_writable_folder", "git_commit", "latest_run", "load_overlay", "load_record",
-           "load_records", "mark_latest", "new_run_id", "provenance", "record_of", "remove_orphaned_temporaries",
+__all__ = ["COLUMNS", "all_records", "row_of", "to_frame", "config_hash", "ensure_writable_folder", "git_commit", "latest_run", "load_overlay", "load_record",
+           "load_records", "mark_latest", "new_run_id", "provenance", "record_of", "remove_orphaned_temporaries", "resumable",
            "restore_nonfinite", "run_folder", "to_json", "verdict_from_record", "write_atomic", "write_record"]
 
 
@@ -157,6 +157,23 @@ def configuration_of(verdict: Verdict) -> dict:
     return {"claim": verdict.claim, "case": verdict.case, "scale": verdict.scale, "method": verdict.method,
             "role": verdict.role, "expect": verdict.expect, "relation": verdict.relation, "seed": verdict.seed,
             "params": verdict.params, "device": verdict.device}
+
+
+def configuration(claim, case, device) -> dict:
+    """What :func:`configuration_of` will say of ``claim``'s ``case`` evaluated on ``device``, known before it
+    runs (``verify run --resume`` compares it with a record's)."""
+    from .claims import device_name
+    return {"claim": claim.name, "case": case.name, "scale": case.scale, "method": case.method, "role": case.role,
+            "expect": bool(case.expect), "relation": claim.relation, "seed": case.seed,
+            "params": case.params_for(device), "device": device_name(device)}
+
+
+def resumable(record: Mapping | None, claim, case, device, code_hash: str | None) -> bool:
+    """Whether ``record`` is the result ``claim``'s ``case`` would give now: same configuration and same code
+    (its ``code_hash``); a record without a code hash is never resumed."""
+    if not record or not code_hash or record.get("provenance", {}).get("code_hash") != code_hash:
+        return False
+    return record.get("config_hash") == config_hash(configuration(claim, case, device))
 
 
 def record_of(verdict: Verdict, run_id: str | None = None, code_hash: str | None = None) -> dict:
@@ -325,3 +342,46 @@ def verdict_from_record(record: Mapping) -> Verdict:
         raise ValueError(f"record of {record.get('claim')}[{record.get('case')}] lacks {missing}: written by an "
                          "older version; rerun `verify run`")
     return Verdict(**{n: record[n] for n in names})
+
+
+# -- queries over many records -------------------------------------------------------------------------------------
+#: The columns of :func:`rows` (``verify results`` and :func:`to_frame`).
+COLUMNS = ("claim", "case", "scale", "role", "status", "as_expected", "measured", "relation", "bound", "lower",
+           "upper", "slack", "device", "commit", "date", "run_id", "folder")
+
+
+def all_records(roots) -> list[dict]:
+    """Every readable record under the folders ``roots`` (each ``<claim>/<case>.json``), with ``_source``."""
+    out = []
+    for root in roots:
+        root = Path(root)
+        if not root.is_dir():
+            continue
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            for case, rec in load_records(folder.name, root).items():
+                if "claim" in rec and "case" in rec:
+                    rec["_source"] = str(root)
+                    out.append(rec)
+    return out
+
+
+def row_of(rec: Mapping) -> dict:
+    """One record as a flat row of :data:`COLUMNS`."""
+    from .claims import as_expected
+    prov = rec.get("provenance", {})
+    status = rec.get("status") or ("holds" if rec.get("holds") else "fails")
+    return {"claim": rec["claim"], "case": rec["case"], "scale": rec.get("scale"), "role": rec.get("role"),
+            "status": status, "as_expected": as_expected(status, bool(rec.get("expect", True))),
+            "measured": rec.get("measured"), "relation": rec.get("relation"), "bound": rec.get("bound"),
+            "lower": rec.get("lower"), "upper": rec.get("upper"), "slack": rec.get("slack"),
+            "device": prov.get("device"), "commit": prov.get("git_commit"), "date": prov.get("date"),
+            "run_id": rec.get("run_id"), "folder": rec.get("_source")}
+
+
+def to_frame(roots=("results",)):
+    """All records under ``roots`` as a pandas DataFrame of :data:`COLUMNS` (``pip install pandas``)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ValueError('to_frame needs pandas: pip install "hierarchy-proofs[dask]" (or pandas)') from None
+    return pd.DataFrame([row_of(r) for r in all_records(roots)], columns=list(COLUMNS))
