@@ -87,7 +87,7 @@ XR = torch.as_tensor(np.random.default_rng(0).choice([-1.0, 1.0], size=(16, 4)))
 YR = torch.as_tensor(np.random.default_rng(1).choice([-1.0, 1.0], size=(16, 3)))
 XR_NAN = XR.clone()
 XR_NAN[0, 0] = math.nan
-CFG = lres.ResNetConfig(width=8, max_iter=50)
+CFG = lres.ResNetConfig(width=8, max_iter=50, readout="identity", input_map="every_block")  # predictions start at 0
 
 
 def resnet(config=CFG, generator="default"):

@@ -57,7 +57,7 @@ def _data(seed=0, m=300):
 
 def test_residual_structure_and_history():
     h, X, Y = _data()
-    cfg = ResNetConfig(width=64, loss="logistic", reg=1e-3, eps_opt=1e-3)
+    cfg = ResNetConfig(width=64, loss="logistic", reg=1e-3, eps_opt=1e-3, readout="identity", input_map="every_block")
     net = LayerwiseResNet(9, h.num_labels, cfg, torch.Generator().manual_seed(0))
     assert torch.all(net.predict(X) == 0)  # W^2 = 0 before training: the stream carries zeros
     hist = net.fit(X, Y, 3, X, Y)
@@ -71,7 +71,7 @@ def test_residual_structure_and_history():
 
 def test_learns_a_two_level_majority_hierarchy_and_is_reproducible():
     h, X, Y = _data(1, 600)
-    cfg = ResNetConfig(width=128, loss="logistic", reg=1e-4, eps_opt=1e-4)
+    cfg = ResNetConfig(width=128, loss="logistic", reg=1e-4, eps_opt=1e-4, readout="identity", input_map="every_block")
     runs = []
     for _ in range(2):
         net = LayerwiseResNet(9, h.num_labels, cfg, torch.Generator().manual_seed(3))
@@ -97,7 +97,8 @@ def test_end_to_end_baseline_learns():
 
 @pytest.mark.parametrize("kwargs, match", [(dict(width=0), "width"), (dict(beta=1.0), "beta"),
                                            (dict(loss="hinge"), "loss"), (dict(reg=0.0), "reg"),
-                                           (dict(eps_opt=0), "eps_opt"), (dict(read_map="tanh"), "read_map")])
+                                           (dict(eps_opt=0), "eps_opt"), (dict(input_map="tanh"), "input_map"),
+                                           (dict(readout="eye"), "readout"), (dict(proximity_width=1.0), "proximity_width")])
 def test_config_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         ResNetConfig(**kwargs)

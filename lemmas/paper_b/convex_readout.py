@@ -13,6 +13,10 @@ problem is that of :mod:`verify.learners.layerwise_resnet`:
 with :math:`\Phi` the block's frozen random features of the current stream and :math:`\hat y` the
 labels' current estimates; the labels' problems share no variable (each writes its own coordinate).
 
+Each case names its network: ``network="package"`` (identity read-out, clip on every block; the
+default) or ``"summary"`` (orthogonal :math:`W^D`, proximity mapping after the input); with
+:math:`W^D` of orthonormal rows the per-label problem has the same form (see the learner's docstring).
+
 Two forms, both measured as a ratio that must be :math:`\ge1`:
 
 - ``form="hessian"`` (exact, float64 eigenvalues): :math:`\lambda_{\min}(\nabla^2F_j)/\lambda`, the
@@ -52,13 +56,18 @@ def setup(p: dict):
     h = ptf.random_hierarchy(p["d"], p["level_sizes"], 3, "majority", "random", rng=rng)
     X = rng.choice(np.array([-1, 1]), size=(p["m"], p["d"]))
     Y = torch.from_numpy(h.labels(X).astype(np.float64))
-    cfg = ResNetConfig(width=p["q"], beta=p["beta"], loss=p["loss"], reg=p["reg"], eps_opt=p["eps_opt"])
+    network = {"package": dict(readout="identity", input_map="every_block"),
+               "summary": dict(readout="orthogonal", input_map="input")}
+    if p.get("network", "package") not in network:
+        raise ValueError(f"network must be 'package' or 'summary'; got {p.get('network')!r}")
+    cfg = ResNetConfig(width=p["q"], beta=p["beta"], loss=p["loss"], reg=p["reg"], eps_opt=p["eps_opt"],
+                       **network[p.get("network", "package")])
     net = LayerwiseResNet(p["d"], h.num_labels, cfg, torch.Generator().manual_seed(p.get("net_seed", 0)))
     if p.get("block", 0) > 0:
         net.fit(X, Y.numpy(), p["block"])
     G = net.forward(X)
     W, b = net.new_block()
-    return net, cfg, net.features(G, W, b), G[:, net.d:], Y, G, W, b
+    return net, cfg, net.features(G, W, b), net.estimates(G), Y, G, W, b
 
 
 def autograd_objective(v: torch.Tensor, Phi, yhat, y, loss: str, reg: float) -> torch.Tensor:
@@ -163,6 +172,7 @@ CLAIM = Claim(
     name="convex_readout",
     paper="B",
     reference="Lemma 5.2 (reconstructed form; statement not seen)",
+    statements=("Lemma 5.2",),
     statement=STATEMENT,
     measured=(r"hessian: $\min_j\lambda_{\min}(\nabla^2F_j)/\lambda$ (autograd Hessian); hessian_agreement: "
               r"$1-\max\|H_{an}-H_{auto}\|_2/\lambda$; stopping: "
@@ -174,6 +184,11 @@ CLAIM = Claim(
         Case("hessian_logistic_block1", dict(_BASE, form="hessian", loss="logistic", block=0)),
         Case("hessian_logistic_block3", dict(_BASE, form="hessian", loss="logistic", block=2)),
         Case("hessian_square_block1", dict(_BASE, form="hessian", loss="square", block=0)),
+        Case("hessian_logistic_block3_orthogonal_readout",
+             dict(_BASE, form="hessian", loss="logistic", block=2, network="summary"),
+             note="the summary's network: orthogonal W^D, E_g after the input (the per-label problem is the same)"),
+        Case("stopping_logistic_block3_orthogonal_readout",
+             dict(_BASE, form="stopping", loss="logistic", block=2, network="summary")),
         Case("hessian_analytic_vs_autograd_block3", dict(_BASE, form="hessian_agreement", loss="logistic", block=2)),
         Case("stopping_logistic_block1", dict(_BASE, form="stopping", loss="logistic", block=0)),
         Case("stopping_logistic_eps1e-2_block2", dict(_BASE, form="stopping", loss="logistic", block=1, eps_opt=1e-2)),

@@ -32,6 +32,10 @@ margins, the least-squares fitted rates, the test-loss rates and the per-block c
 details (not used by the verdict). **Negative control:** a parity of 6 inputs (degree 6, beyond what
 one block's features fit at this width) never reaches margin; its rate over blocks 1..1+W falls short.
 
+The cases use the package's network (``network="package"``: identity read-out, clip on every block,
+which the derivation above assumes); ``brain_dump_gates_margin_labels`` runs the check on the package's
+brain-dump variant (:func:`verify.ptf.brain_dump_circuit`).
+
 The run trains :func:`planned_blocks` blocks: Theorem 4.3's depth for this rate (``depth_requirement``)
 plus one, capped at ``max_blocks``; the depth page shares it.
 """
@@ -98,11 +102,26 @@ def planned_blocks(p: dict) -> int:
     return int(min(D + 1, p.get("max_blocks", 60)))
 
 
+NETWORKS = {
+    # the package's earlier form: identity read-out W^D = [0 I], the clip E_0 on every block's input
+    "package": dict(readout="identity", input_map="every_block"),
+    # the summary's form: orthogonal W^D at initialisation, the proximity mapping once after the input
+    "summary": dict(readout="orthogonal", input_map="input"),
+}
+
+
 def experiment(p: dict) -> dict:
-    cfg = ResNetConfig(width=p["q"], beta=p["beta"], loss="logistic", reg=p["reg"], eps_opt=p["eps_opt"])
+    """The shared training run: labels ``p["model"]`` (default ``"random"``), network ``p["network"]``
+    (:data:`NETWORKS`, default ``"package"``), :func:`planned_blocks` blocks."""
+    net = p.get("network", "package")
+    if net not in NETWORKS:
+        raise ValueError(f"network must be one of {tuple(NETWORKS)}; got {net!r}")
+    cfg = ResNetConfig(width=p["q"], beta=p["beta"], loss="logistic", reg=p["reg"], eps_opt=p["eps_opt"],
+                       **NETWORKS[net])
     return cached_experiment(d=p["d"], level_sizes=tuple(p["level_sizes"]), extra_parity=p.get("extra_parity", 0),
                              m=p["m"], m_test=p.get("m_test", 1000), blocks=planned_blocks(p), config=cfg,
-                             data_seed=p.get("data_seed", 0), net_seed=p.get("net_seed", 0))
+                             data_seed=p.get("data_seed", 0), net_seed=p.get("net_seed", 0),
+                             model=p.get("model", "random"), model_options=p.get("model_options"))
 
 
 def one_step_bound(margins: np.ndarray, reg: float, R: float, eps_opt: float) -> float:
@@ -165,6 +184,7 @@ CLAIM = Claim(
     name="loss_decay",
     paper="B",
     reference="§5 loss-decay step of Theorem 4.3's proof (number unknown; reconstructed rate)",
+    statements=("Theorem 4.3",),
     statement=STATEMENT,
     measured=(r"$\min_j\rho_j=-\frac1W\log(L_j(k_0+W)/\ell(\theta))$: per-block decay rate of the training loss over "
               r"the W blocks after label j has margin θ, against the rate $\bar\rho$ fixed before the run"),
@@ -177,6 +197,11 @@ CLAIM = Claim(
              role="negative_control",
              note="a degree-6 parity is not fit by one block at this width: it never has margin, and its loss "
                   "does not decay at the rate guaranteed to labels with margin"),
+        Case("brain_dump_gates_margin_labels",
+             dict(BASE, labels="hierarchy", extra_parity=0, level_sizes=[6, 6], model="brain_dump_gates"),
+             method="empirical", seed=0,
+             note="the package's brain-dump variant: a circuit of random signed majority gates (fan-in 3), every "
+                  "gate a label; same network and rate"),
         Case("majority_hierarchy_d16_large", dict(BASE, d=16, level_sizes=[12, 4, 2], m=20000, q=2048,
                                                   labels="hierarchy"),
              scale="large", method="empirical", seed=0,

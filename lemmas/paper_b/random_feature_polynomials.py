@@ -409,6 +409,7 @@ CLAIM = Claim(
     name="random_feature_polynomials",
     paper="B",
     reference="Lemma 5.3 (reconstructed form; statement not seen)",
+    statements=("Lemma 5.3",),
     statement=STATEMENT,
     measured=(r"(a) exact $\|p\|^2_{\mathcal H_\beta}$ of the β-Xavier ReLU kernel on $\{\pm1\}^d$; "
               r"(b) median relative $L^2$ error of the proof's random-features read-out on $q$ β-Xavier ReLU neurons "

@@ -116,3 +116,16 @@ BUGS += [
     Bug("random_feature_polynomials", "rf_chi123_beta0.25_d6_q16384", "cube eigenvalues not divided by binom(d, k)",
         lambda mp: mp.setattr(rn, "cube_eigenvalues", _cube_eigenvalues_no_binom)),
 ]
+
+
+def _orthogonal_rows_not_orthonormalised(n, N, generator, device="cpu", dtype=torch.float64):
+    """W^D drawn as a Gaussian matrix scaled by 1/sqrt(N), its rows never orthonormalised (QR forgotten)."""
+    return (torch.randn(N, N, generator=generator, dtype=torch.float64)[:n] / N ** 0.5).to(device=device, dtype=dtype)
+
+
+BUGS += [
+    Bug("depth_requirement", "summary_formula_r2", "random features normalised by 1/q instead of 1/sqrt(q)",
+        _inject((rn, "random_features", _features_over_q))),
+    Bug("depth_requirement", "faithful_network_package_form", "W^D's rows not orthonormalised (QR forgotten)",
+        _inject((lr, "orthogonal_rows", _orthogonal_rows_not_orthonormalised))),
+]

@@ -1,25 +1,39 @@
 r"""Layerwise ResNet of frozen β-Xavier random blocks with trained read-outs (Paper B, Algorithm 4.2,
 as reconstructed).
 
-**Which form.** Algorithm 4.2 was not seen (``papers/ptf.md`` §2). The summary's "critical path"
-[SUMMARY-ONLY] and the digest's [RECONSTRUCTION], with every choice below a parameter:
+**Which form.** Algorithm 4.2 was not seen (``papers/ptf.md`` §2). Its steps come from the summary's
+"critical path" [SUMMARY-ONLY]: "initialize all :math:`W^1_k, b_k` with β-Xavier distribution";
+"initialize all :math:`W^2_k = 0`, :math:`W^D` as orthogonal matrix"; "for k = 1 to D-1: train
+:math:`W^2_k` to minimize loss until gradient norm ≤ :math:`\epsilon_{opt}`"; "output final predictor
+sign(:math:`\hat W^D\Gamma_{D-1}(x)`)"; and its component map "Input → Proximity Mapping :math:`E_g` →
+Random Feature Blocks (1 to D-1) → Output Layer :math:`W^D` → Final Predictor". Every choice below is
+a parameter of :class:`ResNetConfig`; the **defaults follow the summary**, the package's earlier
+choices are kept as variants:
 
-- residual stream :math:`\Gamma_0(x)=(x,\mathbf 0_n)\in\mathbb R^{d+n}` (input, then one coordinate per
-  label: "the residual stream carries the current label estimates");
+- residual stream :math:`\Gamma_0(x)=(E_g(x),\mathbf 0_n)\in\mathbb R^{N}`, :math:`N=d+n`;
 - block :math:`k`: :math:`\Gamma_k=\Gamma_{k-1}+W^2_k\,\sigma(W^1_kE(\Gamma_{k-1})+b_k)/\sqrt q`, with
-  :math:`W^1_k,b_k` β-Xavier (Def. 4.1 as reconstructed) and frozen, :math:`W^2_k` initialised at 0
-  and writing only into the label coordinates. :math:`E` ("proximity mapping" :math:`E_g` in the
-  summary, meaning unknown) is reconstructed as the coordinatewise clip to :math:`[-1,1]`, so a label
-  predicted with margin :math:`\ge1` is seen by later blocks as exactly its ±1 value;
-- output :math:`W^D` (orthogonal in the summary) is the identity on the label coordinates:
-  :math:`\hat y(x)=\Gamma_k(x)_{d+1..d+n}`; the predictor is :math:`\mathrm{sign}(\hat y)`;
-- **all labels of all levels are supervised** at every block ("strong supervision");
-- loss per label (the summary's "hybrid" loss is unknown): ``"square"``
-  :math:`\tfrac12(1-y\hat y)^2` (default) or ``"logistic"`` :math:`\log(1+e^{-y\hat y})`, plus
-  :math:`\tfrac\lambda2\|W^2_k\|_F^2`. With everything else fixed the objective is a sum over labels
-  of λ-strongly convex problems in the rows of :math:`W^2_k` (Lemma 5.2 as reconstructed);
-- each block is trained once, by full-batch accelerated gradient descent, **until the gradient norm
-  of every label's problem is** :math:`\le\epsilon_{opt}` (the stopping rule), then frozen.
+  :math:`W^1_k,b_k` β-Xavier (Def. 4.1 as reconstructed) and frozen, :math:`W^2_k` initialised at 0;
+- **read-out** ``readout``: ``"orthogonal"`` (default, the summary's): :math:`W^D\in\mathbb R^{n\times N}`,
+  the first n rows of a Haar-random orthogonal matrix drawn at initialisation and kept fixed; the
+  label estimates are :math:`\hat y=W^D\Gamma` and the predictor :math:`\mathrm{sign}(W^D\Gamma_{D-1}(x))`.
+  ``"identity"`` (the package's earlier form): :math:`W^D=[0\ I_n]`, one stream coordinate per label.
+  With :math:`W^D` of orthonormal rows, a block's minimum-norm :math:`W^2_k` achieving per-label
+  read-outs :math:`v_j` is :math:`\sum_jw_jv_j^\top` with :math:`\|W^2_k\|_F^2=\sum_j\|v_j\|^2`, so the
+  per-label problems below (Lemma 5.2) are the same for both read-outs; the block adds
+  :math:`(W^D)^\top V^\top\phi` to the stream;
+- **proximity mapping** :math:`E` of width :math:`w` (``proximity_width``; the summary's
+  :math:`E_g` and "proximity width w", meaning unknown), reconstructed as
+  :math:`E_w(t)=\mathrm{clip}(t/(1-w),-1,1)` per coordinate (:math:`w=0`: the clip to :math:`[-1,1]`;
+  values within :math:`w` of ±1 are mapped to ±1). ``input_map`` says where it acts: ``"input"``
+  (default, the summary's place: once, right after the input), ``"every_block"`` (the package's
+  earlier form: on the stream every block reads), ``"none"``;
+- **all labels of all levels are supervised** at every block ("strong supervision", summary);
+- loss per label: ``"square"`` :math:`\tfrac12(1-y\hat y)^2` (default) or ``"logistic"``
+  :math:`\log(1+e^{-y\hat y})`, plus :math:`\tfrac\lambda2\|W^2_k\|_F^2`. The summary speaks of "a hybrid
+  loss function combining margin-based components", whose formula was not seen: neither is it;
+- each block is trained once, by **full-batch accelerated gradient descent** (the summary and the
+  abstract say "layerwise SGD"), **until the gradient norm of every label's problem is**
+  :math:`\le\epsilon_{opt}` (the summary's stopping rule), then frozen.
 """
 from __future__ import annotations
 
@@ -33,10 +47,17 @@ import torch
 from verify.features import random_neurons as rn
 from verify.validate import device as _device, generator as _generator, int_at_least as _int_at_least
 
-__all__ = ["LOSSES", "LayerwiseResNet", "ResNetConfig", "blocks_until_margin", "cached_experiment",
-           "hierarchy_experiment", "loss_derivatives", "loss_values", "objective", "train_readout"]
+__all__ = ["INPUT_MAPS", "LOSSES", "MODELS", "READOUTS", "LayerwiseResNet", "ResNetConfig", "blocks_until_margin",
+           "cached_experiment", "hierarchy_experiment", "loss_derivatives", "loss_values", "make_labels", "objective",
+           "orthogonal_rows", "proximity_map", "train_readout"]
 
 LOSSES = ("square", "logistic")
+READOUTS = ("orthogonal", "identity")
+"""``W^D``: the summary's orthogonal matrix (default) or the package's earlier identity on label coordinates."""
+INPUT_MAPS = ("input", "every_block", "none")
+"""Where the proximity mapping acts: once after the input (the summary's place, default), on every block's input, nowhere."""
+MODELS = ("random", "brain_dump_gates", "brain_dump_votes")
+"""The label models of :func:`hierarchy_experiment`."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +70,9 @@ class ResNetConfig:
     reg: float = 1e-3         # lambda, the l2 regulariser of each read-out
     eps_opt: float = 1e-4     # gradient-norm stopping threshold per label
     max_iter: int = 5000
-    read_map: str = "clip"    # E: "clip" to [-1, 1] or "identity"
+    readout: str = "orthogonal"   # W^D: READOUTS
+    input_map: str = "input"      # where E acts: INPUT_MAPS
+    proximity_width: float = 0.0  # w of E_w(t) = clip(t / (1 - w), -1, 1)
 
     def __post_init__(self):
         _int_at_least("width (q, neurons per block)", self.width, 1)
@@ -60,8 +83,12 @@ class ResNetConfig:
         _positive("reg (lambda, > 0 for strong convexity)", self.reg)
         _positive("eps_opt", self.eps_opt)
         _int_at_least("max_iter", self.max_iter, 1)
-        if self.read_map not in ("clip", "identity"):
-            raise ValueError(f"read_map must be 'clip' or 'identity'; got {self.read_map!r}")
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {READOUTS}; got {self.readout!r}")
+        if self.input_map not in INPUT_MAPS:
+            raise ValueError(f"input_map must be one of {INPUT_MAPS}; got {self.input_map!r}")
+        if not _is_real(self.proximity_width) or not 0 <= self.proximity_width < 1:
+            raise ValueError(f"proximity_width (w) must be in [0, 1); got {self.proximity_width!r}")
         rn._check_activation(self.activation)
 
 
@@ -199,6 +226,22 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
                "L": L, "kappa": kappa}
 
 
+def proximity_map(z: torch.Tensor, width: float = 0.0) -> torch.Tensor:
+    r"""The proximity mapping as reconstructed: :math:`E_w(t)=\mathrm{clip}(t/(1-w),-1,1)` per coordinate
+    (``width`` :math:`w\in[0,1)`; :math:`w=0` is the clip to :math:`[-1,1]`)."""
+    if not _is_real(width) or not 0 <= width < 1:
+        raise ValueError(f"width (w) must be in [0, 1); got {width!r}")
+    return (z / (1 - width)).clamp(-1, 1) if width else z.clamp(-1, 1)
+
+
+def orthogonal_rows(n: int, N: int, generator: torch.Generator, device="cpu", dtype=torch.float64) -> torch.Tensor:
+    """The first ``n`` rows of a Haar-random ``N x N`` orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
+    A = torch.randn(N, N, generator=generator, dtype=torch.float64)
+    Q, R = torch.linalg.qr(A)
+    Q = Q * torch.sign(torch.diagonal(R))[None, :]
+    return Q[:n].to(device=device, dtype=dtype)
+
+
 # --- the network ---------------------------------------------------------------------------------
 class LayerwiseResNet:
     """Frozen random β-Xavier blocks with trained read-outs into the label coordinates."""
@@ -215,13 +258,24 @@ class LayerwiseResNet:
         self.N = self.d + self.n
         self.generator, self.device, self.dtype = _generator("generator", generator), _device("device", device), dtype
         self.blocks: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]] = []
+        # W^D: drawn first (orthogonal), so the blocks' draws follow it; the identity draws nothing
+        self.WD = (orthogonal_rows(self.n, self.N, self.generator, self.device, dtype)
+                   if config.readout == "orthogonal" else None)
 
     def stream0(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        r""":math:`\Gamma_0(x)=(E(x),0)` (``input_map="input"``) or :math:`(x,0)`."""
         x = _real_matrix(f"{name} (inputs, m x d = {self.d})", x, self.dtype, self.device, cols=self.d)
+        if self.config.input_map == "input":
+            x = proximity_map(x, self.config.proximity_width)
         return torch.cat([x, torch.zeros(x.shape[0], self.n, dtype=self.dtype, device=self.device)], 1)
 
     def read(self, G: torch.Tensor) -> torch.Tensor:
-        return G.clamp(-1, 1) if self.config.read_map == "clip" else G
+        r"""What a block's neurons read: :math:`E(\Gamma)` (``input_map="every_block"``) or :math:`\Gamma`."""
+        return proximity_map(G, self.config.proximity_width) if self.config.input_map == "every_block" else G
+
+    def estimates(self, G: torch.Tensor) -> torch.Tensor:
+        r"""The label estimates :math:`\hat y=W^D\Gamma` (the label coordinates for the identity read-out)."""
+        return G[:, self.d:] if self.WD is None else G @ self.WD.T
 
     def new_block(self):
         W, b = rn.beta_xavier(self.N, self.config.width, self.config.beta, self.generator, self.device, self.dtype)
@@ -231,10 +285,13 @@ class LayerwiseResNet:
         return rn.random_features(self.read(G), W, b, self.config.activation)
 
     def apply_block(self, G, block) -> torch.Tensor:
+        r""":math:`\Gamma+W^2\phi` with :math:`W^2=(W^D)^\top V^\top` (identity read-out: added to the label coordinates)."""
         W, b, V = block
-        out = G.clone()
-        out[:, self.d:] += self.features(G, W, b) @ V
-        return out
+        if self.WD is None:
+            out = G.clone()
+            out[:, self.d:] += self.features(G, W, b) @ V
+            return out
+        return G + (self.features(G, W, b) @ V) @ self.WD
 
     def _check_blocks(self, blocks) -> int:
         if blocks is None:
@@ -253,8 +310,8 @@ class LayerwiseResNet:
         return G
 
     def predict(self, x, blocks: int | None = None) -> torch.Tensor:
-        """Label estimates yhat (the label coordinates of the stream); sign gives the predictor."""
-        return self.forward(x, blocks)[:, self.d:]
+        r"""Label estimates :math:`\hat y=W^D\Gamma`; sign gives the predictor."""
+        return self.estimates(self.forward(x, blocks))
 
     def fit(self, x, y, blocks: int, x_test=None, y_test=None, callback=None) -> dict:
         """Algorithm 4.2 (reconstructed): train ``blocks`` blocks one after the other on (x, y),
@@ -276,11 +333,11 @@ class LayerwiseResNet:
                                 "grad_norm", "objective")}
 
         def record(G, Gt):
-            m = Y * G[:, self.d:]
+            m = Y * self.estimates(G)
             hist["train_loss"].append(loss_values(m, c.loss).mean(0).tolist())
             hist["train_margin"].append(m.min(0).values.tolist())
             if Gt is not None:
-                mt = Yt * Gt[:, self.d:]
+                mt = Yt * self.estimates(Gt)
                 hist["test_loss"].append(loss_values(mt, c.loss).mean(0).tolist())
                 hist["test_error"].append((mt <= 0).double().mean(0).tolist())
 
@@ -288,10 +345,11 @@ class LayerwiseResNet:
         for k in range(blocks):
             W, b = self.new_block()
             Phi = self.features(G, W, b)
-            V, info = train_readout(Phi, G[:, self.d:], Y, c.loss, c.reg, c.eps_opt, c.max_iter)
+            Yhat = self.estimates(G)
+            V, info = train_readout(Phi, Yhat, Y, c.loss, c.reg, c.eps_opt, c.max_iter)
             hist["iterations"].append(info["iterations"])
             hist["grad_norm"].append(info["grad_norm"])
-            hist["objective"].append(objective(V, Phi, G[:, self.d:], Y, c.loss, c.reg).tolist())
+            hist["objective"].append(objective(V, Phi, Yhat, Y, c.loss, c.reg).tolist())
             block = (W, b, V)
             self.blocks.append(block)
             G = self.apply_block(G, block)
@@ -322,13 +380,34 @@ def blocks_until_margin(train_margin: np.ndarray, theta: float) -> np.ndarray:
 
 
 # --- a complete experiment: hierarchy, data, layerwise training ------------------------------------
+def make_labels(model: str, d: int, level_sizes, fan_in: int, kind: str, rng, reads: str = "previous",
+                model_options=None):
+    """The label model of :func:`hierarchy_experiment`: ``"random"`` (:func:`verify.ptf.random_hierarchy`,
+    ``reads`` its Def. 3.1 form), ``"brain_dump_gates"`` (:func:`verify.ptf.brain_dump_circuit`: every gate of
+    a circuit of majorities a label; equal ``level_sizes``, the width) or ``"brain_dump_votes"``
+    (:func:`verify.ptf.brain_dump_votes`: ``level_sizes[i]`` random majority votes over the hidden gates of
+    circuit layer i; ``model_options``: ``width``, ``vote_size``, ``gate_fan_in``, ``gate_kind``)."""
+    from verify import ptf
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}; got {model!r}")
+    opts = dict(model_options or {})
+    if model == "random":
+        return ptf.random_hierarchy(d, list(level_sizes), fan_in, kind, "random", rng=rng, reads=reads)
+    if len(set(level_sizes)) != 1:
+        raise ValueError(f"level_sizes must be equal for model={model!r} (labels per circuit layer); got {level_sizes}")
+    if model == "brain_dump_gates":
+        return ptf.brain_dump_circuit(d, level_sizes[0], len(level_sizes), fan_in, rng=rng)
+    return ptf.brain_dump_votes(d, opts.get("width", 6), len(level_sizes), level_sizes[0], opts.get("vote_size", 3),
+                                opts.get("gate_fan_in", 2), opts.get("gate_kind", "junta"), rng=rng)
+
+
 def hierarchy_experiment(d: int = 10, level_sizes=(6, 2), fan_in: int = 3, kind: str = "majority",
                          extra_parity: int = 0, m: int = 1500, m_test: int = 1000, blocks: int = 8,
                          config: ResNetConfig | None = None, data_seed: int = 0, net_seed: int = 0,
-                         device="cpu") -> dict:
-    """Sample a PTF hierarchy (``verify.ptf.random_hierarchy``; optionally one extra level-1 label, the
-    parity of the first ``extra_parity`` inputs), train and test samples, and train ``blocks`` blocks.
-    Returns the hierarchy, the network, the history, and per block the training margins of every
+                         device="cpu", model: str = "random", reads: str = "previous", model_options=None) -> dict:
+    """Sample labels (:func:`make_labels`; optionally one extra level-1 label, the parity of the first
+    ``extra_parity`` inputs), train and test samples, and train ``blocks`` blocks.
+    Returns the labels' model, the network, the history, and per block the training margins of every
     example (``margins[k]`` is ``(m, n)`` after k blocks)."""
     from verify import ptf
     d = _int_at_least("d (input dimension)", d, 1)
@@ -343,11 +422,15 @@ def hierarchy_experiment(d: int = 10, level_sizes=(6, 2), fan_in: int = 3, kind:
     if config is not None and not isinstance(config, ResNetConfig):
         raise ValueError(f"config must be a ResNetConfig or None; got {type(config).__name__}")
     rng = np.random.default_rng(data_seed)
-    h = ptf.random_hierarchy(d, list(level_sizes), fan_in, kind, "random", rng=rng)
+    h = make_labels(model, d, tuple(level_sizes), fan_in, kind, rng, reads, model_options)
     if extra_parity:
+        if model != "random":
+            raise ValueError(f"extra_parity needs model='random'; got model={model!r}")
         lv = list(h.levels)
         lv[0] = lv[0] + (ptf.parity_label(tuple(range(extra_parity))),)
-        h = ptf.Hierarchy(d, tuple(lv))
+        if reads != "previous" and len(lv) > 1:
+            raise ValueError("extra_parity shifts the lower labels' indices: use it with reads='previous'")
+        h = ptf.Hierarchy(d, tuple(lv), reads)
     X = rng.choice(np.array([-1, 1]), size=(m, d))
     Xt = rng.choice(np.array([-1, 1]), size=(m_test, d))
     Y, Yt = h.labels(X).astype(np.float64), h.labels(Xt).astype(np.float64)

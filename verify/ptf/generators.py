@@ -26,7 +26,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..validate import check_memory, int_at_least, int_in, numpy_generator, real_array
-from .hierarchy import Hierarchy, PTFLabel
+from .hierarchy import READS, Hierarchy, PTFLabel
 from .polynomial import Polynomial, all_points, monomials_up_to
 
 __all__ = ["KINDS", "WIRINGS", "alpha_majority", "brain_dump_circuit", "junta_label", "majority_label", "make_label",
@@ -149,10 +149,12 @@ def make_label(kind: str, inputs, rng, K: int = 2) -> PTFLabel:
 
 
 def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: str = "random",
-                     K: int = 2, rng=None) -> Hierarchy:
+                     K: int = 2, rng=None, reads: str = "previous") -> Hierarchy:
     r"""An r-level hierarchy on :math:`\{\pm1\}^d`: level ``i`` has ``level_sizes[i]`` labels, each of
-    ``kind`` (one of :data:`KINDS`, or a list with one kind per level) on ``fan_in`` labels of the
-    level below (``x`` at level 1), wired at random or as a tree."""
+    ``kind`` (one of :data:`KINDS`, or a list with one kind per level) on ``fan_in`` variables, wired
+    at random or as a tree. The variables of level 1 are ``x``; of a higher level, chosen by ``reads``
+    (:data:`verify.ptf.hierarchy.READS`): the level below (``"previous"``), all lower labels
+    (``"lower"``, Def. 3.1's nested form) or ``x`` and all lower labels (``"lower_and_input"``)."""
     rng = _rng(rng)
     d = int_at_least("d", d, 1)
     if isinstance(level_sizes, (str, bytes)) or not hasattr(level_sizes, "__iter__"):
@@ -173,6 +175,8 @@ def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: 
             raise ValueError(f"kind must be one of {KINDS} (or a list of them); got {kd!r}")
     if not isinstance(wiring, str) or wiring not in WIRINGS:
         raise ValueError(f"wiring must be one of {WIRINGS}; got {wiring!r}")
+    if not isinstance(reads, str) or reads not in READS:
+        raise ValueError(f"reads must be one of {READS}; got {reads!r}")
     fan_in = int_at_least("fan_in", fan_in, 1)
     if fan_in > d:
         raise ValueError(f"fan_in must be in [1, {d}] (the previous level's size); got {fan_in}")
@@ -183,15 +187,16 @@ def random_hierarchy(d: int, level_sizes, fan_in: int, kind="majority", wiring: 
         raise ValueError(f"level_sizes must sum to at most {MAX_LABELS} labels; got {sum(level_sizes)}")
     check_memory(f"random_hierarchy(level_sizes={level_sizes}, fan_in={fan_in})",
                  sum(level_sizes) * (600 + 200 * fan_in + (16 * 2**fan_in if {"junta", "ptf"} & set(kinds) else 0)))
-    levels, prev = [], d
+    levels, prev, lower = [], d, 0
     for size, kd in zip(level_sizes, kinds):
         wires = _wire(prev, size, fan_in, wiring, rng)
         if kd == "majority" and fan_in % 2 == 0:
             raise ValueError(f"fan_in must be an odd number for kind='majority' (a majority of an even number of "
                              f"inputs can tie); got {fan_in}")
         levels.append(tuple(make_label(kd, w, rng, K) for w in wires))
-        prev = size
-    return Hierarchy(int(d), tuple(levels))
+        lower += size
+        prev = {"previous": size, "lower": lower, "lower_and_input": d + lower}[reads]
+    return Hierarchy(int(d), tuple(levels), reads)
 
 
 def brain_dump_circuit(d: int, width: int, depth: int, fan_in: int = 3, rng=None) -> Hierarchy:

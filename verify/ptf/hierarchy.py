@@ -1,17 +1,36 @@
 r"""Hierarchies of polynomial threshold functions on :math:`\{\pm1\}^d` (Paper B, Def. 3.1 as reconstructed).
 
-**Which form.** Paper B's Def. 3.1 was not seen (``papers/ptf.md`` §1). The digest's
-[RECONSTRUCTION], implemented here with every constant a parameter or a computed quantity:
+**Which form.** Paper B's Def. 3.1 was not seen (``papers/ptf.md`` §1). What the sources say:
+the labels form a nested hierarchy :math:`L_1\subseteq L_2\subseteq\dots\subseteq L_r=[n]`, "labels in
+:math:`L_1` are simple functions of the input, while for :math:`i>1`, labels in :math:`L_i` are simple
+functions of simpler labels" (abstract); "simple" means a polynomial threshold function (reproduction
+README); the class is an "(r, K, M, B, ξ)-hierarchy" and a label is "sign(p(y)) where p is a degree-K
+polynomial of previous level labels" (summary). Implemented, with every constant a parameter or a
+computed quantity:
 
-- labels :math:`f_1,\dots,f_n:\{\pm1\}^d\to\{\pm1\}` in levels :math:`L_1\subseteq\dots\subseteq L_r=[n]`
-  (``levels[i]`` holds the labels of :math:`L_{i+1}\setminus L_i`);
+- labels :math:`f_1,\dots,f_n:\{\pm1\}^d\to\{\pm1\}` in levels; ``levels[i]`` holds the labels of
+  :math:`L_{i+1}\setminus L_i`;
 - a level-1 label is :math:`\mathrm{sign}(p_j(x))`, :math:`\deg p_j\le K`;
-- a level-:math:`i` label (:math:`i>1`) is :math:`\mathrm{sign}(p_j(f_{L_{i}\setminus L_{i-1}}(x)))`, a
-  degree-:math:`\le K` polynomial of the ±1 values of the labels **of the level just below** (whether
-  the paper also lets :math:`p_j` read :math:`x` or all lower levels is unknown);
+- a level-:math:`i` label (:math:`i>1`) is :math:`\mathrm{sign}(p_j(z))`, :math:`\deg p_j\le K`, where
+  the variables :math:`z` are chosen by ``reads`` (:data:`READS`):
+
+  * ``"lower"`` -- the ±1 values of **all labels of lower levels**, :math:`f_{L_{i-1}}(x)` (the nested
+    form: "simple functions of simpler labels"); ``PTFLabel.inputs`` index the labels of levels
+    :math:`1..i-1` in their concatenated order;
+  * ``"lower_and_input"`` -- the input :math:`x` followed by all lower labels (the digest's "possibly
+    together with x");
+  * ``"previous"`` -- the labels of level :math:`i-1` only (the summary's "previous level labels"; the
+    package's earlier form, and the default, so existing hierarchies keep their meaning). It is a
+    special case of ``"lower"`` (:meth:`Hierarchy.as_nested` rewrites it so);
 - the coefficient norm :math:`M=\max_j\|p_j\|` (the norm is a parameter: :math:`\ell_1` or
   :math:`\ell_2`, with or without the constant term) and the margin
   :math:`\xi=\min_j\min_{x}|p_j(\cdot)|` over the support, both *computed*, never assumed.
+
+**The fifth parameter B.** The summary names an "(r, K, M, B, ξ)-hierarchy" but no source seen
+says what B is (the digest lists it in its checklist, ``papers/ptf.md`` §6). The package therefore
+gives B **no meaning and checks nothing with it**. :meth:`Hierarchy.fan_in` (the most variables any
+:math:`p_j` reads) is reported beside r, K, M and ξ only as one candidate reading, labelled a guess;
+the digest's other candidate, a robustness of the sign to perturbed arguments, is not implemented.
 """
 from __future__ import annotations
 
@@ -23,7 +42,10 @@ import numpy as np
 from ..validate import check_memory, instance, int_at_least, int_in
 from .polynomial import MAX_CUBE_DIMENSION, Polynomial, _cube_points, all_points, sign
 
-__all__ = ["Hierarchy", "PTFLabel", "hierarchy_from_labels"]
+__all__ = ["READS", "Hierarchy", "PTFLabel", "hierarchy_from_labels"]
+
+READS = ("previous", "lower", "lower_and_input")
+"""What a level-i label's polynomial reads (module docstring)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,12 +94,16 @@ class PTFLabel:
 
 @dataclasses.dataclass(frozen=True)
 class Hierarchy:
-    """An r-level PTF hierarchy on ``{±1}^d``; ``levels[i]`` is a tuple of :class:`PTFLabel`."""
+    """An r-level PTF hierarchy on ``{±1}^d``; ``levels[i]`` is a tuple of :class:`PTFLabel`; ``reads``
+    (:data:`READS`) says which variables a label of level >= 2 reads (module docstring)."""
     d: int
     levels: tuple
+    reads: str = "previous"
 
     def __post_init__(self):
         int_at_least("Hierarchy.d", self.d, 1)
+        if not isinstance(self.reads, str) or self.reads not in READS:
+            raise ValueError(f"Hierarchy.reads must be one of {READS}; got {self.reads!r}")
         if isinstance(self.levels, (str, bytes)) or not hasattr(self.levels, "__iter__"):
             raise ValueError(f"Hierarchy.levels must be a sequence of levels (sequences of PTFLabel); got {self.levels!r}")
         for i, level in enumerate(self.levels):
@@ -87,18 +113,45 @@ class Hierarchy:
         object.__setattr__(self, "levels", levels)
         if not levels:
             raise ValueError("Hierarchy.levels must hold at least one level (r >= 1)")
-        width = self.d
         for i, level in enumerate(levels):
             if not level:
                 raise ValueError(f"Hierarchy.levels[{i}] is empty: every level needs >= 1 label")
+            width = self.variables_of_level(i + 1)
             for j, lab in enumerate(level):
                 if not isinstance(lab, PTFLabel):
                     raise ValueError(f"Hierarchy.levels[{i}][{j}] must be a PTFLabel; got {type(lab).__name__}")
                 if lab.inputs and max(lab.inputs) >= width:
-                    below = f"d = {self.d} inputs x" if i == 0 else f"the previous level has {width} labels"
+                    below = (f"d = {self.d} inputs x" if i == 0 else
+                             f"reads={self.reads!r}: level {i + 1} reads {width} variables")
                     raise ValueError(f"Hierarchy.levels[{i}][{j}].inputs must lie in [0, {width - 1}] "
                                      f"({below}); got {lab.inputs}")
-            width = len(level)
+
+    def variables_of_level(self, level: int) -> int:
+        """How many ±1 variables the polynomials of ``level`` (1-based) read: d at level 1; else the
+        previous level's size, all lower labels, or x and all lower labels (``reads``)."""
+        level = int_in("level (1-based)", level, 1, len(self.levels))
+        if level == 1:
+            return self.d
+        sizes = [len(lv) for lv in self.levels[:level - 1]]
+        return {"previous": sizes[-1], "lower": sum(sizes), "lower_and_input": self.d + sum(sizes)}[self.reads]
+
+    def as_nested(self, reads: str = "lower") -> "Hierarchy":
+        """The same labels written in the nested form (``reads="lower"`` or ``"lower_and_input"``): every
+        label's inputs re-indexed into all lower labels (and x). The labels' values do not change."""
+        if reads not in ("lower", "lower_and_input"):
+            raise ValueError(f"reads must be 'lower' or 'lower_and_input'; got {reads!r}")
+        if self.reads not in ("previous", reads):
+            raise ValueError(f"as_nested rewrites a hierarchy with reads='previous' (or already {reads!r}); "
+                             f"got reads={self.reads!r}")
+        if self.reads == reads:
+            return self
+        sizes = [len(lv) for lv in self.levels]
+        out = [self.levels[0]]
+        for i in range(1, len(self.levels)):
+            offset = sum(sizes[:i - 1]) + (self.d if reads == "lower_and_input" else 0)
+            out.append(tuple(PTFLabel(tuple(offset + k for k in lab.inputs), lab.poly, lab.kind)
+                             for lab in self.levels[i]))
+        return Hierarchy(self.d, tuple(out), reads)
 
     # --- sizes -------------------------------------------------------------------------------
     @property
@@ -132,12 +185,19 @@ class Hierarchy:
 
     def forward(self, x) -> tuple[list, list]:
         """Per level: the ±1 labels (int8, ``(n, size)``) and the polynomials' values (float64)."""
-        z = self._check_x(x)
+        x = self._check_x(x)
         labels, pre = [], []
-        for level in self.levels:
+        for i, level in enumerate(self.levels):
+            if i == 0:
+                z = x
+            elif self.reads == "previous":
+                z = labels[-1]
+            elif self.reads == "lower":
+                z = np.concatenate(labels, axis=1)
+            else:
+                z = np.concatenate([x.astype(np.int8)] + labels, axis=1)
             p = np.stack([lab.poly._evaluate(z[:, list(lab.inputs)]) for lab in level], axis=1)
-            z = sign(p)
-            labels.append(z)
+            labels.append(sign(p))
             pre.append(p)
         return labels, pre
 
@@ -168,12 +228,17 @@ class Hierarchy:
         r"""The hierarchy's margin :math:`\xi=\min_j\min_x|p_j|` (see :meth:`margins`)."""
         return float(self.margins(x).min())
 
+    def fan_in(self) -> int:
+        """The most variables any label's polynomial reads. Reported as *one candidate* reading of the
+        summary's unexplained fifth parameter B (a guess: no source defines B; nothing checks it)."""
+        return max(len(lab.inputs) for level in self.levels for lab in level)
+
     def summary(self, x=None) -> dict:
-        return {"d": self.d, "r": self.r, "level_sizes": list(self.level_sizes), "K": self.K,
+        return {"d": self.d, "r": self.r, "reads": self.reads, "fan_in": self.fan_in(), "level_sizes": list(self.level_sizes), "K": self.K,
                 "M_l1": self.M(1), "M_l2": self.M(2), "xi": self.xi(x),
                 "kinds": [sorted({lab.kind for lab in level}) for level in self.levels]}
 
 
-def hierarchy_from_labels(d: int, levels: Sequence[Sequence[PTFLabel]]) -> Hierarchy:
-    """Validate and build a :class:`Hierarchy` from labels given by hand."""
-    return Hierarchy(d, levels)
+def hierarchy_from_labels(d: int, levels: Sequence[Sequence[PTFLabel]], reads: str = "previous") -> Hierarchy:
+    """Validate and build a :class:`Hierarchy` from labels given by hand (``reads``: :data:`READS`)."""
+    return Hierarchy(d, levels, reads)
