@@ -181,6 +181,10 @@ def _cmd_book(args) -> int:
         raise ValueError(f"--book {str(book)!r}: no Jupyter Book there (_config.yml missing)")
     if args.clean and (book / "_build").exists():
         shutil.rmtree(book / "_build")
+    latest = latest_run(_repo(args) if args.lemmas else find_repo_dir(book.resolve()))
+    print("book: pages read the committed results/ and, where fresh, the records of "
+          + (f"the latest run ({latest})" if latest else "no run yet (small cases are computed while it builds; "
+             "`verify run --scale small` first makes the build faster)"), flush=True)
     exe = shutil.which("jupyter-book") or str(Path(sys.executable).parent / "jupyter-book")
     # -W -n --keep-going: a failing cell or any warning fails the build, after reporting them all.
     cmd = [exe, "build", str(book), "-W", "-n", "--keep-going"] + (["--all"] if args.clean else [])
