@@ -15,6 +15,7 @@ import torch
 
 from verify.harness.claims import Claim, device_name
 from verify.harness.stats import CONFIDENCE
+from verify.threads import limit
 
 HERE = Path(__file__).parent
 _VERDICTS = []
@@ -48,7 +49,10 @@ class ClaimCaseItem(pytest.Item):
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         if self.case.scale == "large" and device.type != "cuda" and os.environ.get("VERIFY_LARGE_ON_CPU") != "1":
             pytest.skip("large case: needs CUDA (or VERIFY_LARGE_ON_CPU=1 to run its CPU size)")
-        v = self.claim.evaluate(self.case, device)
+        # one torch thread (VERIFY_TEST_THREADS overrides): a busy machine then slows a case by its load,
+        # not many times over (issue 15)
+        with limit(int(os.environ.get("VERIFY_TEST_THREADS", "1"))):
+            v = self.claim.evaluate(self.case, device)
         _VERDICTS.append(v)
         self.user_properties.append(("verdict", v.line()))
         assert v.as_expected, (

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from verify import rhm
-from verify.learners.baselines import BASELINES, DeepCNN, KernelRidge, make_baseline
+from verify.learners.baselines import BASELINES, DeepCNN, KernelRidge, PatchLinear, make_baseline
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +27,9 @@ def test_learns_and_is_deterministic(data, name):
 def test_cnn_architecture(data):
     g, (x, y), _ = data
     cnn = DeepCNN(4, 4, 2, 2, width=8, epochs=1).fit(x[:10], y[:10], torch.Generator().manual_seed(0))
-    convs = [m for m in cnn.net if isinstance(m, torch.nn.Conv1d)]
-    assert len(convs) == g.num_layers and all(c.kernel_size == (2,) and c.stride == (2,) for c in convs)
+    convs = [m for m in cnn.net if isinstance(m, PatchLinear)]  # Conv1d(filter = stride = s) as patch-Linear
+    assert len(convs) == g.num_layers and all(c.s == 2 for c in convs)
+    assert [tuple(c.weight.shape) for c in convs] == [(8, 2 * 4), (8, 2 * 8)]  # (width, s * channels in)
 
 
 def test_shuffled_labels_stay_near_chance(data):

@@ -53,12 +53,13 @@ def _fuzz_memory_limit(monkeypatch):
 MODULES = ["verify.rhm.grammar", "verify.rhm.sampling", "verify.rhm.exact", "verify.rhm.enumerate",
            "verify.rhm.balls_into_bins", "verify.features.rff", "verify.features.random_neurons",
            "verify.features.clustering", "verify.ptf.polynomial", "verify.ptf.hierarchy", "verify.ptf.generators",
-           "verify.ptf.fourier", "verify.harness.stats"]
+           "verify.ptf.fourier", "verify.ptf.brain_dump", "verify.harness.stats"]
 PACKAGES = ["verify.rhm", "verify.ptf"]
 
 # Public classes whose instances are results (records the library builds), not entry points: their
 # constructors take whatever the library gives them. Their public methods are fuzzed where they have any.
-RECORDS = {"verify.rhm.sampling.Parse", "verify.rhm.enumerate.Derivations", "verify.rhm.exact.FirstPatchLaw"}
+RECORDS = {"verify.rhm.sampling.Parse", "verify.rhm.enumerate.Derivations", "verify.rhm.exact.FirstPatchLaw",
+           "verify.ptf.brain_dump.BrainDump"}
 
 
 def M(path: str):
@@ -2167,6 +2168,158 @@ KNOWN = [
     ("tokens", lambda: M(CL)(torch.eye(3, dtype=torch.float64)).codes(np.zeros((2, 3)))),
     ("tokens", lambda: M(CL)(torch.eye(3, dtype=torch.float64))(torch.zeros(1, 40, 3, dtype=torch.float64))),
 ]
+
+
+# -- issue 15: the fast sampler and the laws of every level ------------------------------------------------
+def fast_sample_ok(kw, out):
+    return sample_ok(kw, out)
+
+
+spec("verify.rhm.sampling.sample_fast", lambda **kw: M("verify.rhm.sampling.sample_fast")(**kw), sample_kwargs(),
+     bad={**SAMPLE_BAD, "batch_size": bad_ints(1)}, maybe=dict(n=HUGE), oracle=fast_sample_ok, examples=40)
+
+
+def _batches(**kw):
+    return [(x.clone(), y.clone()) for x, y in M("verify.rhm.sampling.sample_batches")(**kw)]
+
+
+@st.composite
+def batches_kwargs(draw):
+    kw = draw(sample_kwargs())
+    kw.update(one_hot=draw(st.booleans()), channels_first=draw(st.booleans()))
+    return kw
+
+
+def batches_ok(kw, out):
+    g = kw["grammar"]
+    if sum(len(y) for _, y in out) != kw["n"]:
+        return False
+    for x, y in out:
+        if kw["one_hot"]:
+            if x.dtype != torch.float32 or not bool((x.sum(1 if kw["channels_first"] else -1) == 1).all()):
+                return False
+            x = x.argmax(1 if kw["channels_first"] else -1)
+        if not sample_ok(dict(grammar=g, n=len(y)), (x, y)):
+            return False
+    return True
+
+
+spec("verify.rhm.sampling.sample_batches", _batches, batches_kwargs(),
+     bad={**SAMPLE_BAD, "batch_size": bad_ints(1), "one_hot": [None, 1, "yes"], "channels_first": [None, 0, "no"],
+          "dtype": [None, torch.long, "float32"]},
+     maybe=dict(n=HUGE), oracle=batches_ok, examples=30)
+spec("verify.rhm.sampling.uniform_choices", lambda **kw: M("verify.rhm.sampling.uniform_choices")(**kw),
+     st.fixed_dictionaries(dict(k=st.integers(0, 50), m=st.integers(1, 400), generator=st.integers(0, 99).map(gen))),
+     bad=dict(k=bad_ints(0), m=bad_ints(1), generator=BAD_GEN),
+     maybe=dict(k=HUGE),
+     oracle=lambda kw, r: tuple(r.shape) == (kw["k"],) and r.dtype == torch.long
+     and (kw["k"] == 0 or (int(r.min()) >= 0 and int(r.max()) < kw["m"])))
+spec("verify.rhm.exact.first_patch_laws", lambda **kw: M("verify.rhm.exact.first_patch_laws")(**kw),
+     exact_kwargs(level=False), bad={k: v for k, v in EXACT_BAD.items() if k != "level"},
+     oracle=lambda kw, laws: len(laws) == kw["grammar"].num_layers
+     and all(law_ok(kw["grammar"], l, law) for l, law in enumerate(laws, start=1)))
+
+
+# -- issue 16: the nested form, the brain-dump votes, and the exact PTF margin -----------------------------------
+spec(PTF + "hierarchy.Hierarchy.fan_in", lambda h: h.fan_in(), st.builds(lambda h: dict(h=h), small_hierarchies),
+     oracle=lambda kw, f: f == max(len(lab.inputs) for level in kw["h"].levels for lab in level))
+
+
+@st.composite
+def hierarchy_level(draw):
+    h = draw(small_hierarchies)
+    return dict(h=h, level=draw(st.integers(1, h.r)))
+
+
+spec(PTF + "hierarchy.Hierarchy.variables_of_level", lambda h, level: h.variables_of_level(level), hierarchy_level(),
+     bad=dict(level=lambda kw: [0, -1, kw["h"].r + 1, 1.5, None, "1"]),
+     oracle=lambda kw, n: n == (kw["h"].d if kw["level"] == 1 else kw["h"].level_sizes[kw["level"] - 2]))
+
+
+@st.composite
+def nested_kwargs(draw):
+    return dict(h=draw(small_hierarchies), reads=draw(st.sampled_from(["lower", "lower_and_input"])))
+
+
+def nested_ok(kw, nested):
+    pts = M(PTF + "polynomial.all_points")(kw["h"].d)
+    return nested.reads == kw["reads"] and np.array_equal(nested.labels(pts), np.concatenate(forward_direct(kw["h"], pts), axis=1))
+
+
+spec(PTF + "hierarchy.Hierarchy.as_nested", lambda h, reads: h.as_nested(reads), nested_kwargs(),
+     bad=dict(reads=["previous", "bogus", None, 3]), oracle=nested_ok)
+
+BD = "verify.ptf.brain_dump."
+
+
+@st.composite
+def brain_dump_kwargs(draw):
+    width, d = draw(st.integers(1, 4)), draw(st.integers(2, 5))
+    return dict(d=d, width=width, depth=draw(st.integers(1, 3)), votes=draw(st.integers(1, 3)),
+                vote_size=draw(st.sampled_from([k for k in (1, 3) if k <= width])),
+                gate_fan_in=draw(st.integers(1, min(2, width, d))),
+                gate_kind=draw(st.sampled_from(["junta", "parity", "ptf"])), rng=draw(RNG))
+
+
+def brain_dump_ok(kw, b):
+    return (b.circuit.level_sizes == (kw["width"],) * kw["depth"] and b.level_sizes == (kw["votes"],) * kw["depth"]
+            and all(lab.kind == "majority" and len(lab.inputs) == kw["vote_size"] for layer in b.votes for lab in layer))
+
+
+spec(BD + "brain_dump_votes", lambda **kw: M(BD + "brain_dump_votes")(**kw), brain_dump_kwargs(),
+     bad=dict(width=[0, 1.5, None, True], depth=[0, -1, None], votes=[0, 1.5, None],
+              vote_size=lambda kw: [2, 0, kw["width"] + 2, None], gate_kind=["bogus", None, 3], rng=BAD_RNG),
+     maybe=dict(votes=[10**7], depth=[10**6], d=[0, 1.5, None], gate_fan_in=[0, 9, None, 1.5]), oracle=brain_dump_ok)
+
+
+@st.composite
+def brain_dump_x(draw):
+    b = M(BD + "brain_dump_votes")(**draw(brain_dump_kwargs()))
+    return dict(b=b, x=draw(cube_rows(N=b.d)))
+
+
+def votes_direct(b, x):
+    gates = forward_direct(b.circuit, x)
+    return np.concatenate([np.stack([np.where(np.asarray(poly_value(dict(lab.poly.terms), g[:, list(lab.inputs)])) >= 0,
+                                              1, -1) for lab in layer], axis=1) for g, layer in zip(gates, b.votes)], axis=1)
+
+
+X_B_BAD = lambda kw: [np.zeros((1, kw["b"].d)), np.ones((1, kw["b"].d + 1)), None, "x"]  # noqa: E731
+spec(BD + "BrainDump.gates", lambda b, x: b.gates(x), brain_dump_x(), bad=dict(x=X_B_BAD),
+     oracle=lambda kw, g: all(np.array_equal(a, c) for a, c in zip(g, forward_direct(kw["b"].circuit, kw["x"]))))
+spec(BD + "BrainDump.labels", lambda b, x: b.labels(x), brain_dump_x(), bad=dict(x=X_B_BAD),
+     oracle=lambda kw, out: np.array_equal(out, votes_direct(kw["b"], kw["x"])))
+spec(BD + "BrainDump.label_levels", lambda b: b.label_levels(),
+     st.builds(lambda kw: dict(b=M(BD + "brain_dump_votes")(**kw)), brain_dump_kwargs()),
+     oracle=lambda kw, lv: list(lv) == [i + 1 for i, layer in enumerate(kw["b"].votes) for _ in layer])
+
+
+@st.composite
+def margin_kwargs(draw):
+    k = draw(st.integers(1, 4))
+    z = draw(cube_rows(N=k))
+    K = draw(st.integers(0, k))
+    mono = draw(st.lists(st.integers(0, k - 1), unique=True, max_size=K))  # a monomial of degree <= K: margin 1
+    y = np.prod(z[:, mono], axis=1) if mono else np.ones(z.shape[0])
+    if draw(st.booleans()):
+        y = np.where(draw(st.lists(st.booleans(), min_size=len(y), max_size=len(y))), 1.0, -1.0)
+        return dict(z=z, y=y, K=K)
+    return dict(z=z, y=y.astype(float), K=K)
+
+
+def margin_ok(kw, v):
+    z, y, K = np.asarray(kw["z"], dtype=float), np.asarray(kw["y"], dtype=float), kw["K"]
+    if not -1 - 1e-9 <= v <= 1 + 1e-9:
+        return False
+    for S in M(PTF + "polynomial.monomials_up_to")(z.shape[1], K):  # a single monomial is one feasible c
+        if np.all(y * (np.prod(z[:, list(S)], axis=1) if S else 1.0) == 1) and v < 1 - 1e-7:
+            return False
+    return True
+
+
+spec(BD + "best_ptf_margin", lambda **kw: M(BD + "best_ptf_margin")(**kw), margin_kwargs(),
+     bad=dict(z=lambda kw: [np.zeros_like(kw["z"]), kw["z"][0], None, "z"], y=lambda kw: [np.zeros(len(kw["y"])),
+              np.ones(len(kw["y"]) + 1), None], K=[-1, 1.5, None]), oracle=margin_ok)
 
 
 # -- the tests -----------------------------------------------------------------------------------------------

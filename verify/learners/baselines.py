@@ -2,7 +2,13 @@ r"""Baselines for Paper A's learner, trained on the same RHM data (int tokens ``
 
 * :class:`DeepCNN` -- end-to-end SGD on a deep CNN whose filters have size :math:`s` and stride :math:`s`
   (non-overlapping, matching the :math:`s`-ary tree), :math:`L` layers, ReLU, a linear read-out: the
-  architecture of Cagnetta et al. (2024), whose sample complexity scales like :math:`n_cm^L`.
+  architecture of Cagnetta et al. (2024), whose sample complexity scales like :math:`n_cm^L`. A convolution
+  with filter = stride is a linear map of each patch, so each layer is a reshape and a ``Linear``
+  (:class:`PatchLinear`) on channels-last tokens: the same function, with the same initial weights as
+  ``Conv1d`` from the same seed, without the convolution's im2col.
+
+The SGD nets run on ``threads`` CPU threads (default 1, :mod:`verify.threads`): their operations are small,
+and a second thread only waits when the machine is busy. The previous setting is restored after each call.
 * :class:`TwoLayerNet` -- a shallow fully connected network on the flattened one-hot input, SGD.
 * :class:`KernelRidge` -- Gaussian or Laplace kernel ridge regression on the flattened one-hot input
   (shallow kernel learners; sample complexity :math:`\sim m^{s^L}`-type in the RHM literature).
@@ -19,11 +25,12 @@ import numbers
 import torch
 from tqdm.auto import tqdm
 
+from .. import threads as _threads
 from ..rhm import Grammar
 from ..validate import device as _device, generator as _generator, int_at_least as _int_at_least
 from ..validate import int_tokens as _int_tokens
 
-__all__ = ["BASELINES", "DeepCNN", "KernelRidge", "TwoLayerNet", "make_baseline"]
+__all__ = ["BASELINES", "DeepCNN", "KernelRidge", "PatchLinear", "TwoLayerNet", "make_baseline"]
 
 
 def _pos(name, value):
@@ -36,6 +43,11 @@ def _nonneg(name, value):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite real number >= 0; got {value!r}")
     return float(value)
+
+
+def _one_hot_float(x: torch.Tensor, v: int) -> torch.Tensor:
+    """float32 one-hot ``(..., v)`` by a scatter (the same zeros and ones as ``one_hot(...).float()``)."""
+    return torch.zeros(*x.shape, v, device=x.device).scatter_(-1, x.unsqueeze(-1), 1.0)
 
 
 class _Accuracy:
@@ -68,8 +80,11 @@ class _SGDNet(_Accuracy):
     """Shared SGD loop (cross-entropy, mini-batches, momentum)."""
 
     def __init__(self, epochs=100, batch_size=128, lr=0.1, momentum=0.9, weight_decay=0.0, device="cpu",
-                 min_steps=0):
+                 min_steps=0, threads=_threads.SMALL_OP_THREADS):
         self.epochs = _int_at_least("epochs", epochs, 1)
+        if threads is not None:
+            _int_at_least("threads (CPU threads of fit and predict, or None)", threads, 1)
+        self.threads = threads
         # a small training set gets as many SGD steps as a large one: more epochs, not fewer updates
         self.min_steps = _int_at_least("min_steps (least number of SGD steps)", min_steps, 0)
         self.batch_size = _int_at_least("batch_size", batch_size, 1)
@@ -106,6 +121,10 @@ class _SGDNet(_Accuracy):
                 self.check_inputs(*test)
             except ValueError as e:
                 raise ValueError(f"test: {e}") from None
+        with _threads.limit(self.threads):
+            return self._fit(x, y, generator, progress, test)
+
+    def _fit(self, x, y, generator, progress, test):
         self._build(generator)
         opt = torch.optim.SGD(self.net.parameters(), lr=self.lr, momentum=self.momentum,
                               weight_decay=self.weight_decay)
@@ -133,12 +152,35 @@ class _SGDNet(_Accuracy):
         self._check_trained()
         self.check_inputs(x)
         batch_size = _int_at_least("batch_size", batch_size, 1)
-        return torch.cat([self.net(self._inputs(x[i:i + batch_size])).argmax(-1) for i in range(0, len(x), batch_size)])
+        with _threads.limit(self.threads):
+            return torch.cat([self.net(self._inputs(x[i:i + batch_size])).argmax(-1)
+                              for i in range(0, len(x), batch_size)])
+
+
+class PatchLinear(torch.nn.Module):
+    r"""``Conv1d(in_channels, out_channels, s, stride=s)`` on channels-last tokens ``(n, T, c)`` → ``(n, T/s, o)``:
+    a ``Linear`` on each patch of :math:`s` consecutive tokens, read as one vector of :math:`sc` numbers (a view,
+    no copy). Initialised as ``Conv1d`` is from the same global seed (the same draws, rearranged from the
+    convolution's ``(o, c, s)`` layout to the patch's ``(s, c)`` order), so it computes the same function."""
+
+    def __init__(self, in_channels: int, out_channels: int, tuple_size: int):
+        super().__init__()
+        self.s = _int_at_least("tuple_size (s)", tuple_size, 1)
+        c, o = _int_at_least("in_channels", in_channels, 1), _int_at_least("out_channels", out_channels, 1)
+        conv = torch.nn.Conv1d(c, o, self.s, stride=self.s)  # Conv1d's own draws (and no others), rearranged
+        with torch.no_grad():
+            self.weight = torch.nn.Parameter(conv.weight.permute(0, 2, 1).reshape(o, self.s * c).clone())
+            self.bias = torch.nn.Parameter(conv.bias.clone())
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        n, t, c = h.shape
+        return torch.nn.functional.linear(h.reshape(n, t // self.s, self.s * c), self.weight, self.bias)
 
 
 class DeepCNN(_SGDNet):
     r""":math:`L` convolutions with filter size = stride = :math:`s` (non-overlapping), ``width`` channels, ReLU,
-    then a linear map to :math:`n_c` logits. Input: one-hot ``(n, V, s^L)``."""
+    then a linear map to :math:`n_c` logits; each convolution a :class:`PatchLinear`. Input: one-hot
+    ``(n, s^L, V)`` (channels last)."""
 
     def __init__(self, num_features, num_classes, tuple_size, num_layers, width=64, **kw):
         super().__init__(**kw)
@@ -157,13 +199,13 @@ class DeepCNN(_SGDNet):
             torch.manual_seed(seed)  # parameter init from the explicit generator's draw, no global side effect
             layers, c = [], self.V
             for _ in range(self.L):
-                layers += [torch.nn.Conv1d(c, self.width, self.s, stride=self.s), torch.nn.ReLU()]
+                layers += [PatchLinear(c, self.width, self.s), torch.nn.ReLU()]
                 c = self.width
             layers += [torch.nn.Flatten(), torch.nn.Linear(self.width, self.n_c)]
             self.net = torch.nn.Sequential(*layers).to(self.device)
 
     def _inputs(self, x):
-        return torch.nn.functional.one_hot(x.to(self.device, torch.long), self.V).float().transpose(1, 2)
+        return _one_hot_float(x.to(self.device, torch.long), self.V)
 
 
 class TwoLayerNet(_SGDNet):
@@ -187,7 +229,7 @@ class TwoLayerNet(_SGDNet):
                                            torch.nn.Linear(self.width, self.n_c)).to(self.device)
 
     def _inputs(self, x):
-        return torch.nn.functional.one_hot(x.to(self.device, torch.long), self.V).float().flatten(1)
+        return _one_hot_float(x.to(self.device, torch.long), self.V).flatten(1)
 
 
 class KernelRidge(_Accuracy):

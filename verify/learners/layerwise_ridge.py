@@ -26,6 +26,14 @@ Three solvers give the same minimizer (``tests/test_layerwise_ridge.py``):
 * ``"closed_form"`` -- :math:`W_{N,*}=\hat B(\hat C+\lambda_WI)^{-1}`;
 * ``"dual"`` -- eq. (11), :math:`W_{N,*}=Y^\top(XX^\top+\lambda_WNI_N)^{-1}X` (an :math:`N\times N` solve).
 
+Cost (issue 15). :math:`\hat x_{\hat\mu}` depends only on the leftmost :math:`s^{L-l+1}` input tokens, so the
+moments are sums over the *distinct* such subtrees weighted by their counts
+(:meth:`LayerwiseRidge.distinct_first_patches`; at level :math:`L` at most :math:`|P_L|` of them, whatever
+:math:`N`), and the trained levels below are applied once per distinct patch. ``"closed_form"`` then solves the
+smaller of the primal (:math:`d_x\times d_x`, Gram matrix by a symmetric rank-:math:`k` update) and the dual over
+distinct rows (:math:`U\times U`), by Cholesky. The minimizer is the same; the numbers agree with the
+every-sample sums up to rounding (``tests/test_perf_fast_paths.py``).
+
 Parameters. :func:`proof_parameters` returns the proof's choices (Theorem 7's
 :math:`\varepsilon^{(l)}_*`, Lemma 11's :math:`\sigma^{(l)}` and :math:`N^{(l)}`, Lemma 10's :math:`M^{(l)}`,
 Lemma 17's :math:`T^{(l)}`) from the grammar's exact :math:`K_\rho` and :math:`\kappa`
@@ -49,7 +57,7 @@ from tqdm.auto import tqdm
 
 from verify.features import rff
 from verify.features.clustering import NearestCentreFeatures
-from verify.rhm import Grammar, assumptions, sample
+from verify.rhm import Grammar, assumptions, exact, sample
 from verify.validate import device as _device, generator as _generator, int_at_least as _int_at_least
 from verify.validate import int_tokens as _int_tokens
 
@@ -389,12 +397,24 @@ class LayerwiseRidge:
         return out / out.sum(-1, keepdim=True) if normalize else out
 
     def _embed(self, x: torch.Tensor, level: int) -> torch.Tensor:
-        h = torch.nn.functional.one_hot(x.to(self.device, torch.long), self.num_features).to(self.dtype)
+        r"""Level-``level`` tokens of int inputs ``x`` ``(n, w)``. A token is a function of the subtree below it,
+        so every trained level is applied once per *distinct* patch (of ids into the previous level's table of
+        distinct tokens) and the result gathered: the same tokens as level by level over every patch, up to
+        rounding, at the cost of the distinct subtrees (at level :math:`L` at most :math:`V^s`)."""
+        x = x.to(self.device, torch.long)
+        if level == self.num_layers:
+            return torch.nn.functional.one_hot(x, self.num_features).to(self.dtype)
+        n, s = x.shape[0], self.tuple_size
+        ids = x  # (n, k): ids into `table`, the distinct tokens of the current level
+        table = torch.eye(self.num_features, dtype=self.dtype, device=self.device)  # one-hot level-L tokens
         for l in range(self.num_layers, level, -1):
             if l not in self.weights:
                 raise ValueError(f"level {l} is not trained yet (trained: {self.trained_levels})")
-            h = self.level_output(self.patch_features(h, l), l)
-        return h
+            patches, inverse = _distinct_rows(ids.reshape(-1, s), table.shape[0])
+            h = table[patches]  # (U, s, d_e): the distinct patches' tokens
+            table = self.level_output(self.patch_features(h, l), l)[:, 0]
+            ids = inverse.reshape(n, -1)
+        return table[ids]
 
     def embed(self, x: torch.Tensor, level: int) -> torch.Tensor:
         r"""Level-``level`` tokens :math:`h^{(level)}` of inputs ``x`` (int ``(n, s^k)``, a full input
@@ -447,25 +467,73 @@ class LayerwiseRidge:
         eta = 2.0 * num_patches / (num_patches + 1) if p.step_size is None else p.step_size
         return lam, eta
 
+    def distinct_first_patches(self, x: torch.Tensor, y: torch.Tensor, level: int
+                               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        r"""The distinct leftmost subtrees that feed the first level-``level`` patch, with their counts.
+
+        :math:`\hat x_{\hat\mu}` is a function of the leftmost :math:`s^{L-l+1}` input tokens only, so the
+        moments of eq. (3) are sums over the *distinct* subtrees :math:`u` weighted by how often each occurs:
+        :math:`\hat C=\frac1N\sum_u c_u\hat x_u\hat x_u^\top`, :math:`\hat B=\frac1N\sum_u k_u\hat x_u^\top`
+        (:math:`k_u\in\mathbb N^{d_y}`, the labels counted). Returns the subtrees ``(U, s^{L-l+1})`` (int64,
+        sorted), ``counts`` ``(U,)`` and ``label_counts`` ``(U, d_y)`` (both in the learner's dtype: integers,
+        exactly). At level :math:`L` there are at most :math:`|P_L|` of them, whatever :math:`N`."""
+        level = self._check_level(level)
+        self.check_inputs(x, y, min_n=1)
+        width = self.tuple_size ** (self.num_layers - level + 1)
+        uniq, inverse = _distinct_rows(x[:, :width].to(self.device, torch.long), self.num_features)
+        y = y.to(self.device, torch.long)
+        label_counts = torch.zeros(uniq.shape[0], self.num_classes, dtype=self.dtype, device=self.device)
+        label_counts.index_put_((inverse, y), torch.ones((), dtype=self.dtype, device=self.device).expand(len(y)),
+                                accumulate=True)
+        return uniq, label_counts.sum(1), label_counts
+
+    def _distinct_features(self, uniq: torch.Tensor, level: int, start: int, stop: int) -> torch.Tensor:
+        return self.patch_features(self._embed(uniq[start:stop], level), level)[:, 0]
+
     def moments(self, x: torch.Tensor, y: torch.Tensor, level: int, batch_size: int = 4096,
                 progress: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        r""":math:`\hat C=\hat E[\hat x\hat x^\top]` and :math:`\hat B=\hat E[e_{\hat\zeta}\hat x^\top]`, batch by batch."""
+        r""":math:`\hat C=\hat E[\hat x\hat x^\top]` and :math:`\hat B=\hat E[e_{\hat\zeta}\hat x^\top]`, over the
+        distinct first-patch subtrees with their counts (:meth:`distinct_first_patches`; equal to the sums
+        over every sample up to rounding), batch by batch."""
         level = self._check_level(level)
         self.check_inputs(x, y, min_n=1)
         batch_size = _int_at_least("batch_size", batch_size, 1)
         if level not in self.feature_maps:
             raise ValueError(f"level {level}'s feature map is not drawn yet (draw_features or fit first)")
+        uniq, counts, label_counts = self.distinct_first_patches(x, y, level)
+        return self._moments_of_distinct(uniq, counts, label_counts, level, x.shape[0], batch_size, progress)
+
+    def _moments_of_distinct(self, uniq, counts, label_counts, level, n, batch_size, progress, symmetric=True):
+        """:meth:`moments` from :meth:`distinct_first_patches`; ``symmetric=False``: C's lower triangle only (all
+        that :meth:`closed_form` reads)."""
         d = self.feature_dim(level)
         C = torch.zeros(d, d, dtype=self.dtype, device=self.device)
         B = torch.zeros(self.num_classes, d, dtype=self.dtype, device=self.device)
-        width = self.tuple_size ** (self.num_layers - level + 1)
-        for i in tqdm(range(0, x.shape[0], batch_size), desc=f"level {level}: features", unit="batch",
+        batch_size = _feature_rows(batch_size, d)
+        for i in tqdm(range(0, uniq.shape[0], batch_size), desc=f"level {level}: features", unit="batch",
                       disable=not progress, leave=False):
-            feats = self.patch_features(self._embed(x[i:i + batch_size, :width], level), level)[:, 0]
-            C += feats.T @ feats
-            B.index_add_(0, y[i:i + batch_size].to(self.device, torch.long), feats)
-        n = x.shape[0]
-        return C / n, B / n
+            feats = self._distinct_features(uniq, level, i, i + batch_size)
+            _add_weighted_gram(C, feats, counts[i:i + batch_size])  # sum_u c_u x_u x_u^T, in place
+            B.addmm_(label_counts[i:i + batch_size].T, feats)
+        if symmetric:
+            _mirror_lower(C)
+        return C.div_(n), B.div_(n)
+
+    def _dual_of_distinct(self, uniq, counts, label_counts, level, n, lambda_w, batch_size) -> torch.Tensor:
+        r"""The ridge minimizer of eq. (3) from the :math:`U` distinct subtrees, when :math:`U<d_x`: with
+        :math:`F` their features, :math:`D=\mathrm{diag}(c_u)`, :math:`K` the label counts and
+        :math:`G=D^{1/2}F`, :math:`W=\big(D^{1/2}(GG^\top+N\lambda_WI_U)^{-1}D^{-1/2}K\big)^\top F` -- eq. (11)
+        over distinct rows (push-through identity), a :math:`U\times U` Cholesky solve."""
+        rows = _feature_rows(batch_size, self.feature_dim(level))
+        F = torch.empty(uniq.shape[0], self.feature_dim(level), dtype=self.dtype, device=self.device)
+        for i in range(0, uniq.shape[0], rows):
+            F[i:i + rows] = self._distinct_features(uniq, level, i, i + rows)
+        root = counts.sqrt()
+        G = F * root[:, None]
+        S = G @ G.T
+        S.diagonal().add_(lambda_w * n)
+        Z = _spd_solve(S, label_counts / root[:, None])
+        return (Z * root[:, None]).T @ F
 
     @staticmethod
     def _check_moments(C, B) -> None:
@@ -480,11 +548,13 @@ class LayerwiseRidge:
 
     @staticmethod
     def closed_form(C: torch.Tensor, B: torch.Tensor, lambda_w: float) -> torch.Tensor:
-        r""":math:`W_{N,*}=\hat B(\hat C+\lambda_WI)^{-1}`."""
+        r""":math:`W_{N,*}=\hat B(\hat C+\lambda_WI)^{-1}` (Cholesky; :math:`\hat C` symmetric, and only its lower
+        triangle is read)."""
         LayerwiseRidge._check_moments(C, B)
         lambda_w = _pos_real("lambda_w (ridge penalty)", lambda_w, allow_zero=True)
-        A = C + lambda_w * torch.eye(C.shape[0], dtype=C.dtype, device=C.device)
-        return torch.linalg.solve(A, B.T).T  # A symmetric
+        A = C.clone()
+        A.diagonal().add_(lambda_w)
+        return _spd_solve(A, B.T).T  # A symmetric positive (semi-)definite
 
     @staticmethod
     def gradient_descent(C: torch.Tensor, B: torch.Tensor, lambda_w: float, step_size: float, num_steps: int,
@@ -522,7 +592,7 @@ class LayerwiseRidge:
         n = X.shape[0]
         Y = torch.nn.functional.one_hot(y.to(X.device, torch.long), num_classes).to(X.dtype)
         G = X @ X.T + lambda_w * n * torch.eye(n, dtype=X.dtype, device=X.device)
-        return torch.linalg.solve(G, Y).T @ X
+        return _spd_solve(G, Y).T @ X
 
     def fit_level(self, level: int, x: torch.Tensor, y: torch.Tensor, num_patches: int,
                   generator: torch.Generator | None = None, batch_size: int = 4096, progress: bool = False
@@ -543,11 +613,18 @@ class LayerwiseRidge:
             X = self.first_patch_features(x, level, batch_size)
             W = self.dual(X, y, self.num_classes, lam)
         else:
-            C, B = self.moments(x, y, level, batch_size, progress)
-            if p.solver == "closed_form":
-                W = self.closed_form(C, B, lam)
+            uniq, counts, label_counts = self.distinct_first_patches(x, y, level)
+            if p.solver == "closed_form" and uniq.shape[0] < self.feature_dim(level):
+                # fewer distinct subtrees than features: the dual over distinct rows (U x U) is the smaller solve
+                W = self._dual_of_distinct(uniq, counts, label_counts, level, x.shape[0], lam, batch_size)
             else:
-                W = self.gradient_descent(C, B, lam, eta, p.num_steps, progress=progress, desc=f"level {level}: GD")
+                C, B = self._moments_of_distinct(uniq, counts, label_counts, level, x.shape[0], batch_size, progress,
+                                                 symmetric=p.solver != "closed_form")
+                if p.solver == "closed_form":
+                    W = self.closed_form(C, B, lam)
+                else:
+                    W = self.gradient_descent(C, B, lam, eta, p.num_steps, progress=progress,
+                                              desc=f"level {level}: GD")
         self.weights[level] = W
         self.trained_on[level] = {"seed": None, "grammar": None, "transform": None}  # fitted by hand: unknown
         return W
@@ -771,11 +848,70 @@ class LayerwiseRidge:
 _UNSET = object()
 
 
+def _distinct_rows(a: torch.Tensor, base: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The distinct rows of an int tensor ``a`` ``(n, w)`` with entries in ``[0, base)``, sorted, and the index of
+    each row among them: ``a == uniq[inverse]``. One int64 code a row (a 1-d sort) when ``base**w < 2**62``."""
+    w = a.shape[1]
+    if w * math.log2(max(base, 2)) < 62:
+        powers = base ** torch.arange(w - 1, -1, -1, device=a.device, dtype=torch.long)
+        codes, inverse = torch.unique((a * powers).sum(1), return_inverse=True)
+        return (codes[:, None] // powers) % base, inverse
+    return torch.unique(a, dim=0, return_inverse=True)
+
+
+def _feature_rows(batch_size: int, d: int) -> int:
+    """Rows of features formed at once: at most ``batch_size`` and about 16 MiB of float64 (an allocation that
+    the allocator reuses instead of mapping fresh pages each time)."""
+    return max(1, min(batch_size, (1 << 21) // max(d, 1)))
+
+
+def _add_weighted_gram(C: torch.Tensor, feats: torch.Tensor, counts: torch.Tensor) -> None:
+    r""":math:`C \mathrel{+}= F^\top\mathrm{diag}(c)F` in place, into C's lower triangle at least (the rest is
+    filled by :func:`_mirror_lower`): on the CPU a symmetric rank-k update (BLAS ``syrk``, half a GEMM) of
+    :math:`\sqrt{c}\odot F`, elsewhere a GEMM."""
+    if C.device.type == "cpu" and C.is_contiguous() and C.dtype in (torch.float32, torch.float64):
+        from scipy.linalg import blas
+        syrk = blas.dsyrk if C.dtype == torch.float64 else blas.ssyrk
+        a = (feats * counts.sqrt()[:, None]).contiguous().numpy()
+        # C's numpy transpose is Fortran-ordered: syrk updates its upper triangle, C's lower one, in place
+        out = syrk(1.0, a.T, beta=1.0, c=C.numpy().T, trans=0, lower=0, overwrite_c=1)
+        if not np.shares_memory(out, C.numpy()):  # pragma: no cover - scipy copied: write it back
+            C.copy_(torch.from_numpy(np.ascontiguousarray(out.T)))
+        return
+    C.addmm_(feats.T, feats * counts[:, None])
+
+
+def _mirror_lower(C: torch.Tensor) -> torch.Tensor:
+    """C made symmetric from its lower triangle (diagonal included), in place (by blocks of rows when large)."""
+    d, step = C.shape[0], 256
+    if d <= 4 * step and C.device.type == "cpu" and C.is_contiguous():  # small: numpy, one thread, no team to wait on
+        a = C.numpy()
+        upper = np.triu_indices(d, 1)
+        a[upper] = a.T[upper]
+        return C
+    for i in range(0, d, step):
+        C[i:i + step, i + step:] = C[i + step:, i:i + step].T  # rows i.., right of the diagonal block
+        block = C[i:i + step, i:i + step]
+        block.copy_(torch.tril(block) + torch.tril(block, -1).T)
+    return C
+
+
+def _spd_solve(A: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    r""":math:`A^{-1}\,\mathrm{rhs}` for a symmetric :math:`A` given by its lower triangle (a ridge system): Cholesky when :math:`A` is
+    positive definite (half the work of LU), else the LU solve of earlier versions (e.g. :math:`\lambda_W=0`
+    with a singular moment matrix), so that no input that solved before fails now."""
+    L, info = torch.linalg.cholesky_ex(A)  # reads A's lower triangle
+    if int(info) == 0:
+        return torch.cholesky_solve(rhs, L)
+    return torch.linalg.solve(_mirror_lower(A.clone()), rhs)
+
+
 # -- parameter choices -----------------------------------------------------------------------------
 def _instance_constants(grammar: Grammar):
     _check_grammar_type(grammar)
-    kappa, _ = assumptions.kappa(grammar, "float64")
-    gaps = assumptions.signal_gaps(grammar, "float64")
+    laws = exact.first_patch_laws(grammar, "float64")  # the products once, shared by kappa and the gaps
+    kappa, _ = assumptions.kappa(grammar, "float64", laws=laws)
+    gaps = assumptions.signal_gaps(grammar, "float64", laws=laws)
     k_rho = float(assumptions.instance_k_rho(gaps, grammar.num_synonyms))
     kappa = float(kappa)
     if not math.isfinite(kappa) or k_rho <= 0:

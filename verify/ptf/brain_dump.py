@@ -31,7 +31,7 @@ import dataclasses
 
 import numpy as np
 
-from ..validate import int_at_least, numpy_generator
+from ..validate import int_in, int_at_least, numpy_generator
 from .generators import KINDS, MAX_LABELS, majority_label, random_hierarchy
 from .hierarchy import Hierarchy, PTFLabel
 from .polynomial import _cube_points, monomials_up_to
@@ -109,6 +109,8 @@ def brain_dump_votes(d: int, width: int, depth: int, votes: int, vote_size: int 
     vote_size = int_at_least("vote_size", vote_size, 1)
     if vote_size % 2 == 0 or vote_size > width:
         raise ValueError(f"vote_size must be odd and at most width = {width}; got {vote_size}")
+    d = int_at_least("d (input dimension)", d, 1)
+    gate_fan_in = int_in("gate_fan_in (gates a gate reads)", gate_fan_in, 1, min(d, width))
     if gate_kind not in KINDS:
         raise ValueError(f"gate_kind must be one of {KINDS}; got {gate_kind!r}")
     if votes * depth > MAX_LABELS:

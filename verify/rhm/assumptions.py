@@ -52,10 +52,28 @@ class LevelGap:
         return sympy.sqrt(_sym(self.gap_sq)) if isinstance(self.gap_sq, Fraction) else float(np.sqrt(self.gap_sq))
 
 
-def signal_gap(grammar: Grammar, level: int, arithmetic: str = "auto") -> LevelGap:
+def _check_laws(grammar: Grammar, laws, arithmetic: str):
+    """``laws`` (from :func:`verify.rhm.exact.first_patch_laws`): one law a level, of ``arithmetic``."""
+    if not isinstance(laws, (tuple, list)) or len(laws) != grammar.num_layers or not all(
+            isinstance(law, exact.FirstPatchLaw) and law.level == l for l, law in enumerate(laws, start=1)):
+        raise ValueError(f"laws must be exact.first_patch_laws(grammar): one FirstPatchLaw per level 1.."
+                         f"{grammar.num_layers}; got {type(laws).__name__}")
+    arith = exact._arith(grammar, arithmetic)
+    if any(law.arithmetic != arith for law in laws):
+        raise ValueError(f"laws must be computed in arithmetic {arith!r} (arithmetic={arithmetic!r}); got "
+                         f"{sorted({law.arithmetic for law in laws})}")
+    return laws
+
+
+def signal_gap(grammar: Grammar, level: int, arithmetic: str = "auto", law=None) -> LevelGap:
     r"""Minimum distance :math:`\|q^{(l)}_\mu-q^{(l)}_{\mu'}\|` over non-synonym patches whose
-    first-patch probability is positive (eq. 5)."""
-    law = exact.conditional_q(grammar, level, arithmetic)
+    first-patch probability is positive (eq. 5). ``law``: the level's :class:`~verify.rhm.exact.FirstPatchLaw`
+    when the caller has it (else :func:`verify.rhm.exact.conditional_q` computes it)."""
+    if law is None:
+        law = exact.conditional_q(grammar, level, arithmetic)
+    elif not isinstance(law, exact.FirstPatchLaw) or law.level != level:
+        raise ValueError(f"law must be the FirstPatchLaw of level {level}; got "
+                         f"{getattr(law, 'level', type(law).__name__)!r}")
     idx = np.flatnonzero(law.reachable)
     q = law.q[idx]
     if len(idx) < 2:
@@ -78,9 +96,14 @@ def signal_gap(grammar: Grammar, level: int, arithmetic: str = "auto") -> LevelG
     return LevelGap(level, exact_d2, (int(idx[a]), int(idx[b])), int((~law.reachable).sum()))
 
 
-def signal_gaps(grammar: Grammar, arithmetic: str = "auto") -> list[LevelGap]:
-    """:func:`signal_gap` at every level :math:`l=1..L`."""
-    return [signal_gap(grammar, l, arithmetic) for l in range(1, grammar.num_layers + 1)]
+def signal_gaps(grammar: Grammar, arithmetic: str = "auto", laws=None) -> list[LevelGap]:
+    """:func:`signal_gap` at every level :math:`l=1..L`. ``laws``: :func:`verify.rhm.exact.first_patch_laws`
+    of the grammar, to share its products with :func:`kappa` (without, each level's law comes from
+    :func:`verify.rhm.exact.conditional_q`)."""
+    if laws is None:
+        return [signal_gap(grammar, l, arithmetic) for l in range(1, grammar.num_layers + 1)]
+    laws = _check_laws(grammar, laws, arithmetic)
+    return [signal_gap(grammar, l, arithmetic, law=laws[l - 1]) for l in range(1, grammar.num_layers + 1)]
 
 
 def instance_k_rho(gaps: list[LevelGap], num_synonyms: int):
@@ -100,13 +123,16 @@ def prop19_bound(num_synonyms: int, level: int):
     return (20 * sympy.Integer(num_synonyms)) ** (-sympy.Rational(level - 1, 2))
 
 
-def kappa(grammar: Grammar, arithmetic: str = "auto"):
+def kappa(grammar: Grammar, arithmetic: str = "auto", laws=None):
     r"""Smallest :math:`\kappa` of Assumption 6(a): :math:`\max_{l,\mu}1/(|P_l|p_\mu)`; ``sympy.oo``
     if some patch is never first (:math:`p_\mu=0`). Also returns, per level, the minimum of
-    :math:`|P_l|p_\mu` (exact or float)."""
+    :math:`|P_l|p_\mu` (exact or float). ``laws``: :func:`verify.rhm.exact.first_patch_laws` of the grammar,
+    to share its products with :func:`signal_gaps` (without, :func:`verify.rhm.exact.p_first_patch` per level)."""
+    if laws is not None:
+        laws = _check_laws(grammar, laws, arithmetic)
     per_level = []
     for l in range(1, grammar.num_layers + 1):
-        p = exact.p_first_patch(grammar, l, arithmetic)
+        p = exact.p_first_patch(grammar, l, arithmetic) if laws is None else laws[l - 1].p
         per_level.append(min(p) * grammar.num_patches(l))
     worst = min(per_level)
     if worst == 0:
