@@ -139,3 +139,64 @@ def test_samplers_are_deterministic_in_the_generator():
     a = bb.sample_tables(6, 3, 5, torch.Generator().manual_seed(3))
     b = bb.sample_tables(6, 3, 5, torch.Generator().manual_seed(3))
     assert torch.equal(a, b)
+
+
+# -- the finite-size maps of the large cases (helpers in the lemma modules) -------------------------------
+def _lemma(name):
+    import sys
+    from pathlib import Path
+    from verify.harness.discovery import load_claims
+    load_claims(Path(__file__).resolve().parents[1] / "lemmas")
+    return sys.modules[f"lemmas.{name}"]
+
+
+def test_map_cells_keep_m_at_most_v_and_end_at_the_largest_point():
+    sb = _lemma("appendix_b_signal_lower_bound")
+    cells = sb.map_cells(dict(grid_V=(8, 4), grid_m=(8, 2, 4)))
+    assert cells == [(4, 2), (4, 4), (8, 2), (8, 4), (8, 8)]
+    with pytest.raises(ValueError, match="grid_V"):
+        sb.map_cells(dict(grid_V=(2,), grid_m=(4,)))
+
+
+def test_crossover_is_where_every_larger_point_holds():
+    sb = _lemma("appendix_b_signal_lower_bound")
+    rows = [dict(V=V, m=m, status=s) for V, m, s in [
+        (4, 2, "fails"), (4, 4, "holds"),
+        (8, 2, "holds"), (8, 4, "inconclusive"), (8, 8, "holds"),
+        (16, 2, "holds"), (16, 4, "holds"), (16, 8, "holds"), (16, 16, "fails")]]
+    out = sb.crossovers(rows)
+    assert out["per_V"] == [{"V": 4, "m_from": 4}, {"V": 8, "m_from": 8}, {"V": 16, "m_from": None}]
+    assert out["min_mV_from"] is None                      # (16, 16) fails
+    rows[-1]["status"] = "holds"
+    assert sb.crossovers(rows)["min_mV_from"] == 8         # m >= 8: (8, 8), (16, 8), (16, 16)
+
+
+def test_map_share_counts_grammars_against_the_bound_directly():
+    """The map's count at a point equals the count of grammars whose every level-l gap reaches
+    (20m)^(-(l-1)/2), recomputed from the per-level gaps (not from C)."""
+    from verify.rhm import assumptions
+    sb = _lemma("appendix_b_signal_lower_bound")
+    p = dict(L=3, delta=0.05, sampler="appendix_b")
+    row = sb._cell(p, 8, 4, range(30))
+    meets = 0
+    for seed in range(30):
+        g = rhm.sample_grammar(8, 8, 4, 2, 3, seed=seed, sampler="appendix_b")
+        gaps = assumptions.signal_gaps(g, "float64")[1:]
+        meets += all(gl.gap_sq is not None and gl.gap >= float(assumptions.prop19_bound(4, gl.level)) * (1 - 1e-12)
+                     for gl in gaps)
+    assert row["meeting"] == meets and row["grammars"] == 30
+    lo, hi = row["share_meeting_limits_99"]
+    assert lo <= meets / 30 <= hi
+
+
+def test_sweeps_sample_in_chunks_like_one_batch():
+    """A sample of at most one chunk is drawn exactly as one batch (small cases unchanged); more is split."""
+    one = _lemma("appendix_b_one_step_contraction")
+    z = bb.probe_vector("pair", 8)
+    a, _ = one.sampled_constants(8, 4, z, 300, torch.Generator().manual_seed(1), "cpu")
+    P = bb.sample_transition_matrices(8, 4, 300, torch.Generator().manual_seed(1)).numpy()
+    assert np.array_equal(a, one.constants(P, z) / 4)
+    multi = _lemma("appendix_b_multistep_contraction")
+    b = multi.sampled_chain_constants(8, 4, 2, 50, torch.Generator().manual_seed(2), "cpu")
+    c = multi.chain_constants(multi.sample_chains(8, 4, 2, 50, torch.Generator().manual_seed(2), "cpu"), 4)
+    assert np.array_equal(b, c)

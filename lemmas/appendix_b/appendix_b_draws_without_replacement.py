@@ -137,26 +137,37 @@ def exact(case: Case) -> Measurement:
     return Measurement(value=worst, details={k: (str(v) if isinstance(v, Fraction) else v) for k, v in d.items()})
 
 
+#: Tables are sampled in chunks of 2^26 // (5 m V + V^2) (a sample of at most one chunk is drawn as one batch).
+_CHUNK_ENTRIES = 1 << 26
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     V, m, R = p["V"], p["m"], p["placements"]
     z = np.random.default_rng(p["z_seed"]).standard_normal(V)
     z -= z.mean()
-    N = bb.sample_tables(V, m, R, generator, device).cpu().numpy().astype(np.float64)   # [R, V, V]
-    tau = N @ z / m                                                                        # [R, V]
-    before = np.cumsum(N, axis=1) - N                                                      # first nu-1 bins
-    rem = m - before
-    mom = bb.conditional_moments(rem, z, m)
-    M = rem.sum(-1)
-    keep = M >= 2
-    _, tau2_pred = lemma26_values(mom["var"], mom["mean"], M, m, p.get("form", "paper"))
-    resid = (tau**2 - tau2_pred)[keep]
-    # one mean-zero martingale-difference sequence per placement: average within placement first
-    per = np.where(keep, tau**2 - tau2_pred, 0).sum(1) / keep.sum(1)
+    chunk = max(1, _CHUNK_ENTRIES // (5 * m * V + V * V))
+    pers, resid_sum, resid_n, tau2_sum, tau2_n = [], 0.0, 0, 0.0, 0
+    for start in range(0, R, chunk):
+        N = bb.sample_tables(V, m, min(chunk, R - start), generator, device).cpu().numpy().astype(np.float64)
+        tau = N @ z / m                                                                    # [R, V]
+        before = np.cumsum(N, axis=1) - N                                                  # first nu-1 bins
+        rem = m - before
+        mom = bb.conditional_moments(rem, z, m)
+        M = rem.sum(-1)
+        keep = M >= 2
+        _, tau2_pred = lemma26_values(mom["var"], mom["mean"], M, m, p.get("form", "paper"))
+        resid = (tau**2 - tau2_pred)[keep]
+        resid_sum, resid_n = resid_sum + resid.sum(), resid_n + resid.size
+        tau2_sum, tau2_n = tau2_sum + (tau**2).sum(), tau2_n + tau.size
+        # one mean-zero martingale-difference sequence per placement: average within placement first
+        pers.append(np.where(keep, tau**2 - tau2_pred, 0).sum(1) / keep.sum(1))
+    per = np.concatenate(pers)
     zscore = float(abs(per.mean()) / (per.std(ddof=1) / np.sqrt(R)))
+    mean_resid, mean_tau2 = resid_sum / resid_n, tau2_sum / tau2_n
     return Measurement(value=zscore, details={"test_level": 0.001,
-        "placements": R, "mean_residual": float(resid.mean()), "mean_tau2": float((tau**2).mean()),
-        "relative_mean_residual": float(resid.mean() / (tau**2).mean())})
+        "placements": R, "mean_residual": float(mean_resid), "mean_tau2": float(mean_tau2),
+        "relative_mean_residual": float(mean_resid / mean_tau2)})
 
 
 def bound(case: Case):
@@ -196,7 +207,9 @@ CLAIM = Claim(
                                                     form="with_replacement"),
              method="empirical", seed=212, role="negative_control",
              note="the with-replacement second moment over-predicts by sigma^2 (m-1)/(m(M-1)) ~ 1/V"),
-        Case("sampled_V64_m32", dict(V=64, m=32, placements=200_000, z_seed=0), scale="large",
-             method="empirical", seed=213, cpu_params={"placements": 20_000}),
+        Case("sampled_V64_m32", dict(V=64, m=32, placements=400_000, z_seed=0), scale="large",
+             method="empirical", seed=213, cpu_params={"placements": 400_000},
+             note="4e5 placements (2.6e7 bins) on a CPU, 20x the former size: the z-score of the mean residual "
+                  "of Lemma 26's E[tau_nu^2|F] with 4.5x the power"),
     ),
 )

@@ -175,6 +175,10 @@ def sampled_vs_exact(case: Case, generator) -> Measurement:
     return Measurement(value=worst, details={"V": V, "m": m, "draws": R, "rows": rows, "test_level": FAMILY_LEVEL})
 
 
+#: Draws held in memory at once (``[CHUNK, V]`` counts).
+CHUNK = 1_000_000
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
     if p.get("part") == "consistency":
@@ -183,8 +187,9 @@ def empirical(case: Case, device, generator) -> Measurement:
     n = m
     z = np.array(population(V, p.get("population", "ramp")), dtype=float)
     rng = bb.numpy_rng(generator)
-    counts = rng.multivariate_hypergeometric([m] * V, n, size=R)
-    S = counts @ z - n * z.mean()
+    # drawn in chunks of at most CHUNK (one chunk: exactly one batch); only the sums are kept
+    S = np.concatenate([rng.multivariate_hypergeometric([m] * V, n, size=min(CHUNK, R - start)) @ z
+                        for start in range(0, R, CHUNK)]) - n * z.mean()
     # with replacement: exact central moments of a sum of n i.i.d. draws
     x = z - z.mean()
     m2, m4 = (x**2).mean(), (x**4).mean()
@@ -244,7 +249,9 @@ CLAIM = Claim(
         Case("sampled_ramp_V16_m16", dict(V=16, m=16, draws=200_000), method="empirical", seed=221),
         Case("sampled_vs_exact_ramp_V6_m6", dict(V=6, m=6, part="consistency", draws=200_000), method="empirical",
              seed=223, note="the sampled central moments of S without replacement against the exact law"),
-        Case("sampled_ramp_V64_m32", dict(V=64, m=32, draws=2_000_000), scale="large", method="empirical",
-             seed=222, cpu_params={"draws": 200_000}),
+        Case("sampled_ramp_V64_m32", dict(V=64, m=32, draws=20_000_000), scale="large", method="empirical",
+             seed=222, cpu_params={"draws": 20_000_000},
+             note="2e7 draws: the worst ratio (about 0.98, near the variance ratio (mV-n)/(mV-1) = 0.985 at "
+                  "n/mV = 1/64) resolved to about 1e-3, and the tail ratios at 1 and 2 sd"),
     ),
 )

@@ -27,11 +27,20 @@ empirical method against the exact one on the same grammars; measured = the larg
 difference (bound :math:`10^{-9}`).
 **Both samplers**: Appendix B's (the proposition's) and the RHM authors' (not covered by it: its
 :math:`P_k` are only row-stochastic, the gap is measured from the Bayes form of :math:`q`).
+**Finite-size maps** (``kind="map"``): over a :math:`(V,m)` grid (:math:`m\le V`, :math:`n_c=V`, :math:`s=2`),
+``grammars`` random grammars a point; a grammar *meets* the bound when :math:`\rho_l\ge(cm)^{-(l-1)/2}` at every
+level (:math:`C\le c`, :math:`c=20`). Per point: the share meeting it with one-sided 99% Clopper--Pearson limits
+and its verdict (holds when the upper limit of the share *violating* it is :math:`\le\delta`); the crossover per
+row. Measured = the share violating it at the grid's largest point, bound :math:`\delta` -- the proposition's
+"with probability :math:`\ge1-\delta`" there. The paper prints no value of :math:`\delta_P` and no constant in
+:math:`\gg`: the map says where the conclusion holds at finite size, it does not test the hypothesis.
+**Sweeps**: the large ``grammars_*`` cases also record :math:`c_\delta` along :math:`V=2m` (``details.sweep``).
 **Negative controls**: the authors' sampler with ``require_identity`` (the doubly-stochastic
-identity fails), and the bound multiplied past what holds (:math:`c=1/2`).
+identity fails), and the bound multiplied past what holds (:math:`c=1/2`, also for the maps).
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -41,7 +50,7 @@ import torch
 from verify import rhm
 from verify.harness.findings import measured_constant
 from verify.harness.claims import Case, Claim, Measurement
-from verify.harness.stats import CONFIDENCE, quantile_limits
+from verify.harness.stats import CONFIDENCE, quantile_limits, rate_limits, repetitions_to_decide
 from verify.rhm import assumptions
 from verify.rhm import balls_into_bins as bb
 from verify.rhm.exact import transition_matrices
@@ -148,15 +157,100 @@ def survey(p: dict, seeds) -> dict:
     return {"C": np.array(C), "C_l": np.array(Cl), "identity": np.array(ident)}
 
 
+def _cell(p: dict, V: int, m: int, seeds) -> dict:
+    """One (V, m) point of a sweep or map: C over the grammars ``seeds``; the share meeting the bound
+    (``C <= c``) with its one-sided 99% Clopper--Pearson limits and the verdict of the share violating it
+    against delta; the (1-delta)-quantile of C with its limits."""
+    c, delta = p.get("c", 20), p["delta"]
+    q = dict(p, V=V, m=m)
+    q.pop("n_c", None)  # n_c = V at every point
+    res = survey(q, seeds)
+    C = res["C"]
+    R = len(C)
+    violating = int((C > c).sum())
+    lo, hi = rate_limits(violating, R)
+    status = "holds" if hi <= delta else ("fails" if lo > delta else "inconclusive")
+    c_lo, c_hi = quantile_limits(C, 1 - delta)
+    return {"V": V, "m": m, "L": p["L"], "grammars": R, "meeting": R - violating, "share_meeting": 1 - violating / R,
+            "share_meeting_limits_99": [1 - hi, 1 - lo], "share_violating_limits_99": [lo, hi], "status": status,
+            "c_delta": float(np.quantile(C, 1 - delta, method="inverted_cdf")), "c_delta_limits_99": [c_lo, c_hi],
+            "median_C": float(np.median(C)), "fraction_C_infinite": float(np.isinf(C).mean()),
+            "fraction_identity_fails": float((~res["identity"]).mean()),
+            "min_mV_over_log3_1_over_delta": min(m, V) / math.log(1 / delta) ** 3}
+
+
+def map_cells(p: dict) -> list[tuple[int, int]]:
+    """The (V, m) points of a finite-size map: ``grid_V`` x ``grid_m`` with m <= V^(s-1) (an RHM needs
+    V m <= V^s patches); the last is the grid's largest point."""
+    s = p.get("s", 2)
+    cells = [(V, m) for V in sorted(p["grid_V"]) for m in sorted(p["grid_m"]) if m <= V ** (s - 1)]
+    if not cells:
+        raise ValueError(f"grid_V x grid_m has no point with m <= V^(s-1); got {p['grid_V']} x {p['grid_m']}")
+    return cells
+
+
+def crossovers(rows: list[dict]) -> dict:
+    """Where the map starts to hold: per V, the smallest m from which every larger-m point of the row holds
+    at 99% (``None``: not even the row's largest); and the smallest m from which every point with that m or
+    more holds, whatever V (m <= V, so this is min{m, V})."""
+    per_V = []
+    for V in sorted({r["V"] for r in rows}):
+        row = sorted((r for r in rows if r["V"] == V), key=lambda r: r["m"])
+        m_from = None
+        for r in reversed(row):
+            if r["status"] != "holds":
+                break
+            m_from = r["m"]
+        per_V.append({"V": V, "m_from": m_from})
+    ms = sorted({r["m"] for r in rows})
+    m_all = None
+    for m in reversed(ms):
+        if any(r["status"] != "holds" for r in rows if r["m"] >= m):
+            break
+        m_all = m
+    return {"per_V": per_V, "min_mV_from": m_all}
+
+
+def finite_size_map(case: Case, generator) -> Measurement:
+    r"""The share of random grammars meeting Proposition 19's bound (constant ``c``, printed 20) over a
+    (V, m) grid, ``grammars`` per point; measured = the share **violating** it at the grid's largest
+    point, with one-sided 99% Clopper--Pearson limits, against :math:`\delta` (the proposition: met with
+    probability :math:`\ge1-\delta`)."""
+    p = case.params
+    R = p["grammars"]
+    base = int(torch.randint(0, 2**31, (1,), generator=generator))
+    rows = [_cell(p, V, m, range(base + i * R, base + (i + 1) * R)) for i, (V, m) in enumerate(map_cells(p))]
+    top = rows[-1]
+    k = top["grammars"] - top["meeting"]
+    lo, hi = top["share_violating_limits_99"]
+    need = repetitions_to_decide(k, R, p["delta"])
+    return Measurement(value=k / R, lower=lo, upper=hi, confidence=CONFIDENCE,
+                       to_decide=None if need is None else f"about {need} grammars at the largest point",
+                       details={"kind": "map", "sampler": p["sampler"], "L": p["L"], "delta": p["delta"],
+                                "c": p.get("c", 20), "grammars_per_point": R, "first_seed": base,
+                                "largest_point": {"V": top["V"], "m": top["m"]},
+                                "log3_1_over_delta": math.log(1 / p["delta"]) ** 3,
+                                "crossover": crossovers(rows), "grid": rows})
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
+    if p.get("kind") == "map":
+        return finite_size_map(case, generator)
     base = int(torch.randint(0, 2**31, (1,), generator=generator))
     res = survey(p, range(base, base + p["grammars"]))
     C, delta = res["C"], p["delta"]
     q = float(np.quantile(C, 1 - delta, method="inverted_cdf"))  # no interpolation: C may be +inf
     q_lo, q_hi = quantile_limits(C, 1 - delta)
     Cl = np.where(np.isfinite(res["C_l"]), res["C_l"], np.nan)
+    sweep = []
+    if p.get("sweep"):  # the constant as V, m grow (for the book): same sampler, L and delta, fresh grammars
+        seed = base + p["grammars"]
+        for V, m in p["sweep"]:
+            sweep.append(_cell(p, V, m, range(seed, seed + p["sweep_grammars"])))
+            seed += p["sweep_grammars"]
     return Measurement(value=q, lower=q_lo, upper=q_hi, confidence=CONFIDENCE, details={
+        "sweep": sweep,
         "sampler": p["sampler"], "grammars": p["grammars"], "first_seed": base, "delta": delta,
         "c_delta": q, "c_delta_limits_99": [q_lo, q_hi], "c_max_in_sample": float(C.max()),
         "fraction_C_infinite": float(np.isinf(C).mean()), "fraction_identity_fails": float((~res["identity"]).mean()),
@@ -170,11 +264,19 @@ def bound(case: Case):
         return 0
     if kind == "float_vs_exact":
         return 1e-9
+    if kind == "map":
+        return case.params["delta"]
     return case.params.get("c", 20)
 
 
 _SMALL = dict(V=16, m=8, L=3, seeds=tuple(range(10)))
 _EMP = dict(V=16, m=8, L=4, grammars=200, delta=0.05)
+#: Finite-size maps: Proposition 19 for every level 2..L of random grammars over a (V, m) grid (m <= V).
+_MAP_SMALL = dict(kind="map", grid_V=(4, 8, 16, 32), grid_m=(2, 4, 8, 16), L=3, grammars=100, delta=0.05)
+_MAP = dict(kind="map", grid_V=(4, 6, 8, 12, 16, 24, 32, 48, 64, 128),
+            grid_m=(2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128), L=4, delta=0.01)
+#: Where the constant settles: V = 2m from (8, 4) to (256, 128).
+_DIAGONAL = ((8, 4), (16, 8), (32, 16), (64, 32), (128, 64), (256, 128))
 
 CLAIM = Claim(
     name="appendix_b_signal_lower_bound",
@@ -191,7 +293,8 @@ CLAIM = Claim(
     alias="Proposition B.1 (inferred)",
     statement=STATEMENT,
     measured=(r"\max_{l\ge2}\rho_l^{-2/(l-1)}/m\ \text{(the constant in place of 20): largest over listed grammars "
-              r"(exact) or its }(1-\delta)\text{-quantile over random grammars}"),
+              r"(exact) or its }(1-\delta)\text{-quantile over random grammars; maps: the share of random grammars "
+              r"violating }(20m)^{-(l-1)/2}\text{ at the grid's largest }(V,m)\text{ (against }\delta)"),
     relation="<=",
     bound=bound,
     exact=exact,
@@ -224,12 +327,34 @@ CLAIM = Claim(
                                                          grammars=50),
              method="empirical", seed=193, role="negative_control",
              note="doubly-stochastic identity of the proof fails for the authors' sampler"),
-        Case("grammars_appendix_b_V64_m32_L6", dict(V=64, m=32, L=6, grammars=2000, delta=0.01,
-                                                    sampler="appendix_b"),
-             scale="large", method="empirical", seed=194, cpu_params={"grammars": 500}),
-        Case("grammars_authors_V64_m32_L6", dict(V=64, m=32, L=6, grammars=2000, delta=0.01, sampler="authors"),
-             scale="large", method="empirical", seed=195, cpu_params={"grammars": 500}, role="as_printed",
-             expect=True, note="outside the proposition (authors' sampler); Bayes-form gap"),
+        Case("map_appendix_b_small", dict(_MAP_SMALL, sampler="appendix_b"), method="empirical", seed=196,
+             note="a small finite-size map (V = 4..32, m = 2..16, L = 3, 100 grammars a point): the share meeting "
+                  "(20m)^(-(l-1)/2) at every level; measured = the share violating it at V = 32, m = 16, against "
+                  "delta = 0.05"),
+        Case("map_bound_halved_small", dict(_MAP_SMALL, sampler="appendix_b", c=0.5, grid_V=(4, 16), grid_m=(2, 8)),
+             method="empirical", seed=197,
+             role="negative_control",
+             note="the same map with (m/2)^(-(l-1)/2): every grammar violates it (C is about 1 or more)"),
+        Case("grammars_appendix_b_V64_m32_L6", dict(V=64, m=32, L=6, grammars=20_000, delta=0.01,
+                                                    sampler="appendix_b", sweep=_DIAGONAL, sweep_grammars=2000),
+             scale="large", method="empirical", seed=194, cpu_params={"grammars": 5000, "sweep_grammars": 1000},
+             note="where the constant settles: c_delta at V = 64, m = 32, L = 6 over 5000 grammars, and in "
+                  "details.sweep along V = 2m from (8, 4) to (256, 128), 1000 grammars a point (delta = 0.01)"),
+        Case("grammars_authors_V64_m32_L6", dict(V=64, m=32, L=6, grammars=20_000, delta=0.01, sampler="authors",
+                                                 sweep=_DIAGONAL, sweep_grammars=2000),
+             scale="large", method="empirical", seed=195, cpu_params={"grammars": 10_000, "sweep_grammars": 2000},
+             role="as_printed", expect=True,
+             note="outside the proposition (authors' sampler); Bayes-form gap; the same sweep along V = 2m"),
+        Case("map_appendix_b_V4_to_128", dict(_MAP, sampler="appendix_b", grammars=2000), scale="large",
+             method="empirical", seed=198, cpu_params={"grammars": 500},
+             note="the finite-size map: the share of random grammars meeting (20m)^(-(l-1)/2) at levels 2..4, "
+                  "over V = 4..128 x m = 2..128 (m <= V), 500 grammars a point on a CPU (2000 on a GPU machine); "
+                  "measured = the share violating it at V = m = 128 (the only point with min{m, V} >= "
+                  "log^3(1/delta) = 97.6), against delta = 0.01; details.crossover: where it starts to hold"),
+        Case("map_bound_halved_V4_to_128", dict(_MAP, sampler="appendix_b", grammars=200, c=0.5,
+                                                grid_V=(4, 16, 64, 128), grid_m=(2, 8, 32, 128)),
+             scale="large", method="empirical", seed=199, role="negative_control",
+             note="the map with (m/2)^(-(l-1)/2) in place of (20m)^(-(l-1)/2): violated by every grammar"),
     ),
 )
 

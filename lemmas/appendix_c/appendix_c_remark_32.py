@@ -75,6 +75,10 @@ CLAIM = Claim(
         Case("two_splits", dict(kind="support", d=8, support=((1, 2), (3, 4), (1, 3), (2, 4), (1, 2, 3, 4))),
              role="negative_control", note="(b) fails: support 5 <= d = 8, but {1,2,3,4} has 2 splits"),
         Case("sampler_d128_to_1024", dict(kind="sampled", d_values=(128, 256, 512, 1024), per_shape=10, seed=1),
-             scale="large", cpu_params={"per_shape": 4}),
+             scale="large", note="10 functions of every depth at every d (no reduced CPU size)"),
+        Case("sampler_d2048_d4096", dict(kind="sampled", d_values=(2048, 4096), per_shape=4, seed=4),
+             scale="large",
+             note="larger d: 4 functions of every depth 1..11 (d = 2048) and 1..12 (d = 4096); the ratios "
+                  "|S_(2^k)| 2^k/d and |supp f|/d stay <= 1 and every split is unique"),
     ),
 )
