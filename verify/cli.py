@@ -18,7 +18,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .experiments import train as _train
-from .harness import executors, findings, referee
+from .harness import executors, findings, referee, timings
 from .harness.claims import resolve_device
 from .harness.discovery import claim_module, find_repo_dir, load_claims
 from .harness.freshness import closure_hash, code_closure, code_root, freshness
@@ -210,6 +210,8 @@ def _cmd_findings(args) -> int:
     if not Path(args.results).is_dir():
         raise ValueError(f"--results {args.results!r} is not a folder of records")
     block = findings.markdown(claims, args.results)
+    # the findings block, and the timing block where the file has one (the README does)
+    blocks = [(findings.BEGIN, findings.END, block), (timings.BEGIN, timings.END, timings.markdown(args.results))]
     if args.write:
         path = Path(args.write)
         text = _read_text(path, "--write")
@@ -217,15 +219,20 @@ def _cmd_findings(args) -> int:
             text = findings.replace_block(text, block)
         except ValueError as e:
             raise ValueError(f"--write {str(path)!r}: {e}") from None
+        for begin, end, b in blocks[1:]:
+            if begin in text:
+                text = findings.replace_block(text, b, begin, end)
         path.write_text(text)
-        print(f"findings block of {path} rewritten from {args.results}/")
+        print(f"generated blocks of {path} rewritten from {args.results}/")
     elif args.check:
         path = Path(args.check)
-        if findings.current_block(_read_text(path, "--check")) != block:
-            print(f"{path}: the findings block differs from the records; run `verify findings --write {path}`",
-                  file=sys.stderr)
-            return 1
-        print(f"{path}: findings block matches the records")
+        text = _read_text(path, "--check")
+        for i, (begin, end, b) in enumerate(blocks):
+            if (i == 0 or begin in text) and findings.current_block(text, begin, end) != b:
+                print(f"{path}: a generated block differs from the records; run `verify findings --write {path}`",
+                      file=sys.stderr)
+                return 1
+        print(f"{path}: the generated blocks match the records")
     else:
         print(block, end="")
     return 0

@@ -101,15 +101,15 @@ def markdown(claims: dict[str, Claim], root: str | os.PathLike = "results") -> s
     return "\n".join(lines).rstrip() + "\n"
 
 
-def replace_block(text: str, block: str) -> str:
-    """``text`` with the part between :data:`BEGIN` and :data:`END` replaced by ``block``."""
-    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+def replace_block(text: str, block: str, begin: str = BEGIN, end: str = END) -> str:
+    """``text`` with the part between ``begin`` and ``end`` (default: the findings markers) replaced by ``block``."""
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     if not pattern.search(text):
-        raise ValueError("no findings block: the file must contain the BEGIN and END markers of "
-                         "verify.harness.findings")
-    return pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", text, count=1)
+        what = "findings" if begin == BEGIN else "generated"
+        raise ValueError(f"no {what} block: the file must contain the markers {begin!r} and {end!r}")
+    return pattern.sub(lambda _: f"{begin}\n{block}{end}", text, count=1)
 
 
-def current_block(text: str) -> str | None:
-    m = re.search(re.escape(BEGIN) + r"\n(.*?)" + re.escape(END), text, re.S)
+def current_block(text: str, begin: str = BEGIN, end: str = END) -> str | None:
+    m = re.search(re.escape(begin) + r"\n(.*?)" + re.escape(end), text, re.S)
     return None if m is None else m.group(1)
