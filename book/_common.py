@@ -60,9 +60,10 @@ def fresh_records(claim_name):
     return {case: (rec, freshness(rec, files, CODE, now)) for case, rec in recs.items()}
 
 
-def show_small(claim_name):
+def show_small(claim_name, infinity=None):
     """The verdict table of every small case of a claim: read from a fresh record (written by `verify run`
-    with the code that is here) where there is one, else computed now on the CPU."""
+    with the code that is here) where there is one, else computed now on the CPU. ``infinity``: what an
+    infinite measured value means for this claim (shown as "∞: <infinity>")."""
     claim = CLAIMS[claim_name]
     recs = fresh_records(claim_name)
     verdicts, computed, read = [], [], set()
@@ -81,18 +82,19 @@ def show_small(claim_name):
         origin = "computed while this page was built (no fresh record: run `verify run` first to reuse its records)"
     else:
         origin = f"read from the records of `verify run` ({', '.join(sorted(read))}/), written with the code that is here"
-    display(Markdown(verdict_table(verdicts) + "\n\n" + confidence_note(claim_name) + f" Small cases {origin}."))
+    display(Markdown(verdict_table(verdicts, infinity) + "\n\n" + confidence_note(claim_name) + f" Small cases {origin}."))
     return {v.case: v for v in verdicts}
 
 
-def show_large(claim_name):
-    """Show the stored records of the claim's large cases (from `verify run --scale large`)."""
+def show_large(claim_name, infinity=None):
+    """Show the stored records of the claim's large cases (from `verify run --scale large`); ``infinity`` as in
+    :func:`show_small`."""
     claim = CLAIMS[claim_name]
     recs = fresh_records(claim_name)
     large = {c.name: recs[c.name][0] for c in claim.cases_at("large") if c.name in recs}
     badges = {c: recs[c][1].badges() for c in large}
     missing = [c.name for c in claim.cases_at("large") if c.name not in recs]
-    display(Markdown(records_table(large, badges)))
+    display(Markdown(records_table(large, badges, infinity)))
     if missing:
         display(Markdown("Not yet recorded: " + ", ".join(f"`{m}`" for m in missing)
                          + " (run `verify run " + claim_name + " --scale large`)."))
@@ -171,5 +173,6 @@ def statement_graph(paper, prefix=""):
 def referee_report(paper, prefix=""):
     """The referee's report of ``paper`` as Markdown (the same as `verify report --paper P --format markdown`)."""
     from verify.harness import referee
-    pages = {c: prefix + p for c, p in claim_pages().items()}
+    # links to the pages' sources (.md): MyST resolves them to the built pages (a link to .html would not resolve)
+    pages = {c: prefix + p.removesuffix(".html") + ".md" for c, p in claim_pages().items()}
     display(Markdown(referee.to_markdown(_report(paper), links=pages)))

@@ -176,7 +176,23 @@ def test_old_records_render_as_point_estimates():
     old = {"case": "c", "method": "empirical", "role": "check", "measured": 0.1, "bound": 0.2, "holds": True,
            "expect": True, "relation": "<=", "uncertainty": 0.3, "confidence": 0.95}
     row = verdict_rows([old])[0]
-    assert "old record" in row[4] and "holds" in row[2]
+    assert "old record" in row[2] and "holds" in row[1]
+
+
+def test_verdict_table_renders_exact_values_and_infinities_as_words():
+    from verify.harness.report import VERDICT_HEADER, markdown_table, verdict_rows
+    exact = {"case": "a_b", "method": "exact", "role": "negative_control", "measured": 1 / 3, "measured_exact": "1/3",
+             "bound": 2 ** 0.5 * 3, "bound_exact": "3*sqrt(2)", "status": "holds", "expect": True, "relation": "<=",
+             "lower": None, "upper": None, "basis": "exact"}
+    case, verdict, measured, bound, slack = verdict_rows([exact])[0]
+    assert len(VERDICT_HEADER) == 5
+    assert r"$\frac{1}{3}$" in measured and "exact" in measured and "*" not in measured
+    assert r"$3 \sqrt{2}$" in bound and "*" not in bound and "negative control" in case
+    censored = {**exact, "method": "empirical", "role": "check", "measured": float("inf"), "measured_exact": "oo",
+                "lower": 5.0, "upper": float("inf"), "status": "inconclusive", "expect": True}
+    row = verdict_rows([censored], infinity="no P* within budget")[0]
+    assert row[2].startswith("∞: no P* within budget") and "[5, ∞]" in row[2] and "inf" not in row[2]
+    assert "oo" not in markdown_table(["x"], [[float("inf")]]) and "∞" in markdown_table(["x"], [[float("inf")]])
 
 
 def test_cli_runs_one_case(tmp_path, capsys):

@@ -73,7 +73,8 @@ def _cmd_run(args) -> int:
     run_id = new_run_id()  # one per invocation, in every record it writes
     repo = _repo(args)
     # a user's run goes to runs/<run id>/ (ignored by git); the committed results/ only when asked
-    if args.results:
+    if args.results is not None:
+        ensure_writable_folder(args.results, "--results")  # an empty or unwritable path: refused before any work
         results = Path(args.results)
     elif args.resume:
         results = latest_run(repo)
@@ -81,8 +82,6 @@ def _cmd_run(args) -> int:
             raise ValueError("--resume: no earlier run in runs/ (runs/LATEST); give --results DIR")
     else:
         results = run_folder(repo, run_id)
-    if args.results:
-        ensure_writable_folder(results, "--results")  # before any case runs
     unknown = [n for n in args.claims if n not in claims]
     if unknown:
         raise ValueError(f"unknown claim(s): {unknown}; known: {sorted(claims)}")
@@ -141,7 +140,7 @@ def _cmd_run(args) -> int:
     if rows:
         print(_table(rows, ["claim", "case", "role", "measured", "interval", "", "bound", "slack", "verdict",
                             "as expected", "time", "record"]))
-    if not args.results:
+    if args.results is None:
         mark_latest(repo, results)  # the book reads this run's records instead of recomputing them
     print(f"\n{len(rows)} cases on {device}; verdicts at {CONFIDENCE:.0%} one-sided confidence per case "
           f"(exact cases exactly); {unexpected} not as expected; run id {run_id}; records in {results}/"

@@ -53,6 +53,10 @@ def build_parser(p: argparse.ArgumentParser | None = None) -> argparse.ArgumentP
                    help=f"M of the random features (layerwise_ridge), at most {MAX_NUM_FEATURES}")
     p.add_argument("--sigma-scale", type=float, default=0.5, help="sigma / rho-tilde per level (layerwise_ridge)")
     p.add_argument("--epochs", type=int, default=50, help="SGD epochs (cnn, mlp2)")
+    p.add_argument("--min-steps", type=int, default=None,
+                   help="least number of SGD steps, however small P (cnn, mlp2; default: the P* protocol's, "
+                        "verify.experiments.sample_complexity.DEFAULT_HYPERPARAMETERS)")
+    p.add_argument("--width", type=int, default=None, help="channels / hidden units (cnn, mlp2; default: the protocol's)")
     p.add_argument("--curve-points", type=int, default=5, help=f"learning-curve points, at most {MAX_CURVE_POINTS}")
     p.add_argument("--checkpoint", default=None,
                    help="resume/save the layerwise learner here (refused if written for another configuration)")
@@ -74,7 +78,8 @@ def _hyper(args) -> dict:
     if args.learner == "layerwise_ridge":
         return {"num_features": args.num_features, "sigma_scale": args.sigma_scale}
     if args.learner in ("cnn", "mlp2"):
-        return {"epochs": args.epochs}
+        given = {"min_steps": getattr(args, "min_steps", None), "width": getattr(args, "width", None)}
+        return {"epochs": args.epochs, **{k: v for k, v in given.items() if v is not None}}
     return {}
 
 
@@ -94,6 +99,10 @@ def record_name(config: dict) -> str:
         parts += [f"M{config['num_features']}", f"sig{config['sigma_scale']:g}"]
     if "epochs" in config:
         parts.append(f"ep{config['epochs']}")
+    if "min_steps" in config:
+        parts.append(f"steps{config['min_steps']}")
+    if "width" in config:
+        parts.append(f"w{config['width']}")
     parts += [f"test{config['num_test']}", config_hash(config)]
     return "_".join(parts)
 
@@ -114,6 +123,10 @@ def check_flags(args) -> None:
     if not (isinstance(args.sigma_scale, (int, float)) and math.isfinite(args.sigma_scale) and args.sigma_scale > 0):
         raise ValueError(f"--sigma-scale must be a finite number > 0; got {args.sigma_scale!r}")
     _int_flag("--epochs", args.epochs, 1)
+    if getattr(args, "min_steps", None) is not None:
+        _int_flag("--min-steps", args.min_steps, 0, why=" (least number of SGD steps)")
+    if getattr(args, "width", None) is not None:
+        _int_flag("--width", args.width, 1, why=" (channels / hidden units)")
     _int_flag("--curve-points", args.curve_points, 1, MAX_CURVE_POINTS)
     if args.sampler not in SAMPLERS:
         raise ValueError(f"--sampler must be one of {SAMPLERS}; got {args.sampler!r}")
@@ -160,7 +173,7 @@ def memory_estimate(args) -> dict[str, tuple[str, float]]:
         est["Gram matrix, P^2"] = ("--P", 3 * 8.0 * float(args.P) ** 2)
         est["one-hot inputs, P x V s^L"] = ("--P/--V/--s/--L", 8.0 * (args.P + 4096) * d * args.V)
     else:
-        width = 64 if args.learner == "cnn" else 256
+        width = getattr(args, "width", None) or (64 if args.learner == "cnn" else 256)
         params = (args.V * args.s * width + args.L * width * width * args.s if args.learner == "cnn"
                   else args.V * d * width)
         est["network parameters"] = ("--V/--s/--L", 4 * 4.0 * params)
