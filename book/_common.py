@@ -1,5 +1,10 @@
 # Shared set-up of the book's pages (run with `%run ../_common.py`): find the repository, load claims.
 import sys
+import warnings
+
+# tqdm.auto, imported by the library's progress bars, warns on stderr that ipywidgets is missing: not a page's
+# business (the pages show no progress bar)
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 import matplotlib.pyplot as plt
 import numpy as np

@@ -141,11 +141,12 @@ def svg(stmts: Mapping[str, Statement], fill: Mapping[str, str], links: Mapping[
             weight = ' font-weight="bold"' if i == 0 else ""
             size = 11.5 if i == 0 else 9.5
             node.append(f'<text x="{x + W / 2:.1f}" y="{top + i * step:.1f}" text-anchor="middle" '
-                        f'font-size="{size}"{weight} fill="#111">{html.escape(line)}</text>')
+                        f'font-size="{size}"{weight} fill="#111" style="text-decoration:none">{html.escape(line)}</text>')
         title = f"<title>{html.escape(tooltips.get(k, st.id + ': ' + st.title))}</title>"
         body = title + "".join(node)
         if k in links:
-            body = f'<a href="{html.escape(links[k])}" xlink:href="{html.escape(links[k])}" target="_top">{body}</a>'
+            body = (f'<a href="{html.escape(links[k])}" xlink:href="{html.escape(links[k])}" target="_top" '
+                    f'style="text-decoration:none">{body}</a>')
         out.append(f"<g>{body}</g>")
     out.append("</svg>")
     return "\n".join(out)
