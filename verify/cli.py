@@ -105,7 +105,7 @@ def _cmd_run(args) -> int:
                 if resumable(load_record(c.name, case.name, results), c, case, device, hashes[c.name])]
         skipped = [f"{c.name}[{case.name}]" for c, case in keep]
         todo = [t for t in todo if t not in keep]
-    lemmas = str(Path(args.lemmas).resolve()) if args.lemmas else str(_repo(args) / "lemmas")
+    lemmas = str(Path(args.lemmas).resolve() if args.lemmas else repo / "lemmas")
     threads = args.threads if args.threads is not None else (None if args.executor == "serial" else 1)
     tasks = [executors.Task(lemmas, c.name, case.name, str(device), threads) for c, case in todo]
     print(f"verify run: records to {results}/ ({len(tasks)} case(s) on {args.executor}"
@@ -145,6 +145,8 @@ def _cmd_run(args) -> int:
     print(f"\n{len(rows)} cases on {device}; verdicts at {CONFIDENCE:.0%} one-sided confidence per case "
           f"(exact cases exactly); {unexpected} not as expected; run id {run_id}; records in {results}/"
           + (f"; {len(skipped)} resumed" if skipped else ""))
+    for o in failed:  # a case that raises is a bug to fix: its traceback, after the table
+        print(f"\n{o.task.label} raised:\n{o.trace}", file=sys.stderr)
     if failed:
         print(f"{len(failed)} case(s) raised and have no record: "
               + ", ".join(o.task.label for o in failed), file=sys.stderr)
