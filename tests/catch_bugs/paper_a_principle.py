@@ -67,13 +67,21 @@ def _stage_labels_from_another_draw(grammar, level, num_samples, seed, device="c
     return x, y
 
 
-def _patch_features_strided(self, h, level):
-    """Eq. (1) with the tokens grouped by stride (``reshape(n, s, k, d)``) instead of in blocks of s."""
-    n, t, d = h.shape
-    tokens = h.reshape(n, self.tuple_size, t // self.tuple_size, d).transpose(1, 2)
-    if self.levels[level].features == "tensor":
-        return layerwise_ridge.tensor_features(tokens)
-    return self.feature_maps[level](layerwise_ridge.rff.concatenate_tokens(tokens))
+def _embed_strided(self, x, level):
+    """Eq. (1)'s patches formed by stride (``reshape(n, s, k)``) instead of in blocks of s, where the learner
+    groups tokens into patches (``LayerwiseRidge._embed``: level by level over the distinct patches)."""
+    x = x.to(self.device, torch.long)
+    if level == self.num_layers:
+        return torch.nn.functional.one_hot(x, self.num_features).to(self.dtype)
+    n, s = x.shape[0], self.tuple_size
+    ids = x
+    table = torch.eye(self.num_features, dtype=self.dtype, device=self.device)
+    for l in range(self.num_layers, level, -1):
+        strided = ids.reshape(n, s, -1).transpose(1, 2).reshape(-1, s)  # the bug: tokens j, j+k, ... as a patch
+        patches, inverse = layerwise_ridge._distinct_rows(strided, table.shape[0])
+        table = self.level_output(self.patch_features(table[patches], l), l)[:, 0]
+        ids = inverse.reshape(n, -1)
+    return table[ids]
 
 
 BUGS: list[Bug] = [
@@ -86,7 +94,7 @@ BUGS: list[Bug] = [
     Bug("principle_identifiability", "learned_V4_m2_L2", "stage labels from another draw than the inputs",
         lambda mp: mp.setattr(layerwise_ridge, "stage_samples", _stage_labels_from_another_draw)),
     Bug("principle_identifiability", "learned_V4_m2_L3", "eq. (1) groups tokens by stride, not in blocks",
-        lambda mp: mp.setattr(layerwise_ridge.LayerwiseRidge, "patch_features", _patch_features_strided)),
+        lambda mp: mp.setattr(layerwise_ridge.LayerwiseRidge, "_embed", _embed_strided)),
     Bug("rhm_definitions", "appendix_b_V4_m2_L3", "parse passes up the rule index instead of the parent",
         lambda mp: mp.setattr(rhm, "parse", _parse_rule_not_parent)),
     Bug("rhm_definitions", "sampled_appendix_b_V4_m2_L3", "rule choices from randint(m - 1)",
