@@ -16,7 +16,8 @@ from pathlib import Path
 from verify.harness.discovery import claim_module, find_repo_dir, load_claims
 from verify.harness.freshness import closure_hash, code_closure, code_root, freshness
 from verify.harness.report import records_table, verdict_table
-from verify.harness.results import latest_run, load_overlay, load_records, verdict_from_record
+from verify.harness.blueprint import newest_records
+from verify.harness.results import latest_run, load_records, verdict_from_record
 from verify.harness.stats import CONFIDENCE
 
 try:  # figures inline in the page, whatever MPLBACKEND says
@@ -28,8 +29,8 @@ REPO = find_repo_dir()
 CLAIMS = load_claims(REPO / "lemmas")
 RESULTS = REPO / "results"
 CODE = code_root()  # where the running `verify` package lives: a record's code closure is read there
-# The records a page reads: the committed results/, overlaid case by case with the latest `verify run`
-# (runs/LATEST, or the folder VERIFY_RUN names). A page recomputes a small case only when no fresh record has it.
+# The records a page reads: the committed results/ and the latest `verify run` (runs/LATEST, or the folder
+# VERIFY_RUN names), the newer record of each case. A page recomputes a small case only when no fresh record has it.
 _RUN = Path(os.environ["VERIFY_RUN"]) if os.environ.get("VERIFY_RUN") else latest_run(REPO)
 ROOTS = [RESULTS] + ([_RUN] if _RUN is not None else [])
 plt.rcParams.update({"figure.dpi": 110, "figure.figsize": (7, 3.6), "axes.grid": True, "grid.alpha": 0.3})
@@ -61,7 +62,7 @@ def _closure(claim_name):
 def fresh_records(claim_name):
     """The claim's records (results/ overlaid with the latest run), each with its freshness."""
     files, now = _closure(claim_name)
-    recs = load_overlay(claim_name, ROOTS)
+    recs = newest_records(claim_name, ROOTS)
     return {case: (rec, freshness(rec, files, CODE, now)) for case, rec in recs.items()}
 
 

@@ -116,3 +116,14 @@ def test_run_goes_to_a_run_folder_and_report_reads_it(tmp_path, capsys):
     assert cli.main(["--lemmas", str(lemmas), "report", "--format", "markdown"]) == 0
     assert "| statement | verdict | checks | slack |" in capsys.readouterr().out
     assert cli.main(["--lemmas", str(lemmas), "report", "--results", str(tmp_path / "nosuch")]) == 2
+
+
+def test_the_newest_record_of_a_case_wins_whatever_its_folder(tmp_path):
+    from verify.harness.blueprint import newest_records
+    for folder, date, value in (("old_run", "2026-01-01T00:00:00+00:00", 1.0), ("results", "2026-02-01T00:00:00+00:00", 2.0)):
+        (tmp_path / folder / "c").mkdir(parents=True)
+        (tmp_path / folder / "c" / "k.json").write_text(json.dumps({"claim": "c", "case": "k", "measured": value,
+                                                                     "provenance": {"date": date}}))
+    for order in (["results", "old_run"], ["old_run", "results"]):
+        rec = newest_records("c", [tmp_path / o for o in order])["k"]
+        assert rec["measured"] == 2.0 and rec["_source"].endswith("results")

@@ -240,8 +240,8 @@ def _cmd_findings(args) -> int:
 
 
 def record_roots(results: list | None, repo: Path) -> list[Path]:
-    """The record folders to read: ``--results`` (repeatable; later ones win case by case), or by default the
-    committed ``results/`` overlaid with the latest ``verify run`` (``runs/LATEST``)."""
+    """The record folders to read: ``--results`` (repeatable), or by default the committed ``results/`` and the
+    latest ``verify run`` (``runs/LATEST``); of each case, the newest record counts."""
     if results:
         roots = [Path(r) for r in results]
         for r in roots:
@@ -363,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     rp.add_argument("--paper", choices=["A", "B"], default=None, help="one paper (default: both)")
     rp.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     rp.add_argument("--results", action="append", default=None, metavar="DIR",
-                    help="record folder (repeatable, later ones win; default: results/ and the latest run)")
+                    help="record folder (repeatable; the newest record of a case wins; default: results/ and the latest run)")
     rs = sub.add_parser("results", help="a table of the records, filtered (--failing, --claim, --stale) or exported")
     rs.add_argument("--results", action="append", default=None, metavar="DIR",
                     help="record folder (repeatable; default: results/ and the latest run)")

@@ -74,14 +74,27 @@ class StatementVerdict:
         return [c for c in self.cases if c.role == "as_printed" and c.status == "fails"]
 
 
+def newest_records(claim: str, roots) -> dict[str, dict]:
+    """A claim's records from the folders ``roots`` (e.g. the committed ``results/`` and the latest run), case
+    by case the one written last (its provenance date): a run older than the committed records does not
+    hide them. Each record carries ``_source``, its folder."""
+    out: dict[str, dict] = {}
+    for root in roots:
+        for case, rec in load_overlay(claim, [root]).items():
+            old = out.get(case)
+            if old is None or rec.get("provenance", {}).get("date", "") >= old.get("provenance", {}).get("date", ""):
+                out[case] = rec
+    return out
+
+
 def claim_cases(claims: Mapping[str, Claim], roots, repo: str | os.PathLike,
                 module_files: Mapping[str, str]) -> dict[str, list[CaseRecord]]:
-    """Every case of every claim with its record from ``roots`` (later roots override earlier ones, case by
-    case) and its freshness. ``module_files``: claim name -> the file of its module."""
+    """Every case of every claim with its record from ``roots`` (the newest of each case, :func:`newest_records`)
+    and its freshness. ``module_files``: claim name -> the file of its module."""
     repo = Path(repo)
     out: dict[str, list[CaseRecord]] = {}
     for name, claim in claims.items():
-        recs = load_overlay(name, roots)
+        recs = newest_records(name, roots)
         files = code_closure(module_files[name], repo) if name in module_files else []
         now = closure_hash(files, repo) if files else None
         rows = []
