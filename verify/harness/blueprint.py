@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from .claims import Claim, as_expected
+from .claims import Claim
 from .freshness import Freshness, closure_hash, code_closure, freshness
 from .results import load_overlay
 from .statements import Statement
@@ -150,7 +150,3 @@ def assess(stmts: Mapping[str, Statement], claims: Mapping[str, Claim],
         out[key] = StatementVerdict(st, status, verdict, [c.name for c in covering], rows, why)
     return out
 
-
-def unexpected(cases: list[CaseRecord]) -> list[CaseRecord]:
-    """Recorded cases whose verdict is not the one they expect."""
-    return [c for c in cases if c.record is not None and not as_expected(c.status, c.expect)]

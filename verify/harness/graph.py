@@ -77,13 +77,6 @@ def _shape(kind: str, x: float, y: float, fill: str, stroke: str, dash: str) -> 
     return f'<rect x="{x}" y="{y}" width="{W}" height="{H}" rx="14" {common}/>'  # lemma, proposition, corollary
 
 
-#: The shape of each kind, in words (for the legend).
-SHAPES = {"definition": "square box", "assumption": "hexagon", "lemma": "rounded box",
-          "proposition": "rounded box", "corollary": "rounded box", "theorem": "double rounded box",
-          "remark": "ellipse", "principle": "ellipse", "construction": "cut corners", "algorithm": "cut corners",
-          "equation": "cut corners"}
-
-
 def svg(stmts: Mapping[str, Statement], fill: Mapping[str, str], links: Mapping[str, str] | None = None,
         tooltips: Mapping[str, str] | None = None, subtitles: Mapping[str, str] | None = None,
         per_row: int = 7, dashed: frozenset = frozenset()) -> str:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
 from typing import Mapping
 
-from .blueprint import STATUSES, StatementVerdict, assess, claim_cases
+from .blueprint import STATUSES, assess, claim_cases
 from .claims import Claim
 from .discovery import claim_module
 from .statements import statements as all_statements
