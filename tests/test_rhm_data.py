@@ -287,3 +287,15 @@ def test_stream_bad_parameters_raise(kwargs, match):
 def test_helpers_bad_parameters_raise(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_dataset_demo_trains_and_is_seeded():
+    """The book's dataset page plots the record of :func:`verify.experiments.rhm_dataset_demo.train`: at a tiny
+    size it runs, returns one test error per epoch in [0, 1], and two runs with the same seeds agree."""
+    from verify.experiments import rhm_dataset_demo as demo
+    config = dict(demo.CONFIG, num_features=4, num_classes=4, num_synonyms=2, num_layers=3, train_size=200,
+                  test_size=50, width=16, epochs=2)
+    a, b = demo.train(config, progress=False), demo.train(config, progress=False)
+    assert len(a["test_error"]) == 2 and all(0.0 <= e <= 1.0 for e in a["test_error"])
+    assert a["test_error"] == b["test_error"]
+    assert a["chance"] == 0.75
