@@ -48,7 +48,9 @@ def _lemmas(tmp_path, extra=""):
 
 def _records(folder):
     out = {}
-    for p in sorted(Path(folder).rglob("*.json")):
+    for p in sorted(Path(folder).glob("*/*.json")):
+        if p.parent.name == ".runs":  # the run manifests, not records
+            continue
         rec = json.loads(p.read_text())
         for k in VOLATILE:
             rec.pop(k, None)
@@ -71,6 +73,11 @@ def test_records_are_identical_across_executors(tmp_path, executor):
     assert _run(lem, "--executor", executor, "--workers", "2", "--results", str(tmp_path / executor)) == 0
     serial, other = _records(tmp_path / "serial"), _records(tmp_path / executor)
     assert len(serial) == 4 and serial == other  # bit for bit, apart from timings and run ids
+    # each run leaves a manifest: how it was scheduled, what it ran, how long it took end to end
+    (manifest,) = [json.loads(p.read_text()) for p in (tmp_path / executor / ".runs").glob("*.json")]
+    assert manifest["executor"] == executor and manifest["workers"] == 2 and manifest["threads_per_case"] == 1
+    assert sorted(manifest["cases"]) == [f"toy_random[{c}]" for c in ("a", "b", "control", "slow")]
+    assert manifest["wall_seconds"] > 0 and manifest["failed"] == [] and manifest["git_commit"]
 
 
 def test_a_failing_case_leaves_the_others_records_and_a_nonzero_exit(tmp_path, capsys):

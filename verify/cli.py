@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -19,11 +20,12 @@ from tqdm.auto import tqdm
 
 from .experiments import train as _train
 from .harness import executors, findings, referee, timings
-from .harness.claims import resolve_device
+from .harness.claims import device_name, resolve_device
 from .harness.discovery import claim_module, find_repo_dir, load_claims
 from .harness.freshness import closure_hash, code_closure, code_root, freshness
 from .harness.results import (COLUMNS, all_records, ensure_writable_folder, latest_run, load_record, mark_latest, new_run_id,
-                              remove_orphaned_temporaries, resumable, row_of, run_folder, write_record)
+                              provenance, remove_orphaned_temporaries, resumable, row_of, run_folder, to_json,
+                              write_atomic, write_record)
 from .harness.stats import CONFIDENCE
 
 
@@ -112,6 +114,7 @@ def _cmd_run(args) -> int:
           + (f", {len(skipped)} resumed from earlier records" if skipped else "") + ")", flush=True)
     bar = tqdm(total=len(tasks), desc=f"verify run ({args.scale}, {device})", unit="case")
     failed = []
+    t_start = time.perf_counter()
     naming = contextlib.ExitStack()
 
     def started(task):  # serial: the bar names the running case and its elapsed time
@@ -135,6 +138,9 @@ def _cmd_run(args) -> int:
             rows.append([v.claim, v.case, v.role, f"{v.measured:.5g}", v.interval_str(), v.relation,
                          f"{v.bound:.5g}", f"{v.slack:.3g}", v.status, "yes" if v.as_expected else "NO",
                          f"{v.seconds:.1f}s", str(path)])
+    wall = time.perf_counter() - t_start
+    _write_manifest(results, run_id, args, device, threads, wall, [o[0] + "[" + o[1] + "]" for o in rows],
+                    [o.task.label for o in failed], skipped)
     order = {(c.name, case.name): i for i, (c, case) in enumerate(todo)}
     rows.sort(key=lambda r: order.get((r[0], r[1]), 0))
     if rows:
@@ -153,6 +159,20 @@ def _cmd_run(args) -> int:
     if errors:
         print(f"{len(errors)} lemma module(s) failed to import and were skipped (see above)", file=sys.stderr)
     return 1 if unexpected or errors or failed else 0
+
+
+def _write_manifest(results: Path, run_id: str, args, device, threads, wall: float, done: list[str],
+                    failed: list[str], resumed: list[str]) -> Path:
+    """``<results>/.runs/<run id>.json``: how a run was scheduled and how long it took end to end (the executor
+    comparison on the Performance page reads these). The leading dot keeps it out of the records' folders."""
+    prov = provenance(device_name(str(device)), 0, wall)
+    manifest = {"run_id": run_id, "scale": args.scale, "device": prov["device"], "executor": args.executor,
+                "workers": (1 if args.executor == "serial" else args.workers or
+                            (None if args.scheduler or args.scheduler_file else os.cpu_count())), "threads_per_case": threads,
+                "claims": sorted(args.claims), "cases": sorted(done), "failed": failed, "resumed": resumed,
+                "wall_seconds": round(wall, 3), "cpu_count": os.cpu_count(), "git_commit": prov["git_commit"],
+                "date": prov["date"], "torch": prov["torch"]}
+    return write_atomic(Path(results) / ".runs" / f"{run_id}.json", to_json(manifest))
 
 
 @contextlib.contextmanager
