@@ -7,18 +7,23 @@ Large cases carry the ``large`` marker and are skipped without CUDA, unless
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
 import pytest
 import torch
 
-from verify.harness.claims import Claim, device_name
+from verify.harness.claims import Claim, Verdict, device_name
 from verify.harness.stats import CONFIDENCE
 from verify.threads import limit
 
 HERE = Path(__file__).parent
 _VERDICTS = []
+# A verdict travels to the summary in its test report's user_properties, as plain values: with pytest-xdist the
+# case runs in a worker process and only the report reaches the controller that prints the summary.
+_VERDICT_KEY = "verdict_fields"
+_NOT_SENT = ("details", "params")
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -53,8 +58,9 @@ class ClaimCaseItem(pytest.Item):
         # not many times over (issue 15)
         with limit(int(os.environ.get("VERIFY_TEST_THREADS", "1"))):
             v = self.claim.evaluate(self.case, device)
-        _VERDICTS.append(v)
         self.user_properties.append(("verdict", v.line()))
+        self.user_properties.append((_VERDICT_KEY, {f.name: getattr(v, f.name) for f in dataclasses.fields(v)
+                                                    if f.name not in _NOT_SENT}))
         assert v.as_expected, (
             f"{v.line()}\n  {self.claim.reference}: {self.claim.measured}; case note: {self.case.note}")
 
@@ -63,6 +69,15 @@ class ClaimCaseItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"{self.claim.name}[{self.case.name}]"
+
+
+def pytest_runtest_logreport(report):
+    """Collect the verdict of every claim case that ran, in this process or in an xdist worker."""
+    if report.when != "call":
+        return
+    for key, value in getattr(report, "user_properties", ()):
+        if key == _VERDICT_KEY:
+            _VERDICTS.append(Verdict(**value, details={}, params={}))
 
 
 def _row(v) -> list[str]:
