@@ -32,9 +32,20 @@ margins, the least-squares fitted rates, the test-loss rates and the per-block c
 details (not used by the verdict). **Negative control:** a parity of 6 inputs (degree 6, beyond what
 one block's features fit at this width) never reaches margin; its rate over blocks 1..1+W falls short.
 
-The cases use the package's network (``network="package"``: identity read-out, clip on every block,
-which the derivation above assumes); ``brain_dump_gates_margin_labels`` runs the check on the package's
-brain-dump variant (:func:`verify.ptf.brain_dump_circuit`).
+**Both networks.** The derivation above is for the package's network (``network="package"``: identity
+read-out, the clip :math:`E_0` on every block's input). For the summary's network (``network="summary"``:
+:math:`W^D` with orthonormal rows fixed at initialisation, :math:`E_g` once after the input, blocks reading
+the unclipped stream :math:`\Gamma`) the same recursion follows with one change of candidate: the block adds
+:math:`t\,\langle w_j,\Gamma\rangle\,w_j` (:math:`w_j` row :math:`j` of :math:`W^D`), which turns
+:math:`\hat y_j=\langle w_j,\Gamma\rangle` into :math:`(1+t)\hat y_j` and leaves every other label's estimate
+unchanged (the rows are orthonormal). Its RKHS norm is that of a coordinate function, :math:`R`, because the
+β-Xavier kernel is rotation invariant (the same reconstructed constant, now exact only while
+:math:`\|\Gamma\|\approx\sqrt N`: the stream is no longer clipped, so it is looser). Log-concavity of
+:math:`\ell` gives :math:`\ell((1+t)z)\le a(t)\ell(z)` for every :math:`z\ge\theta`, so :math:`\bar L_W` and
+:math:`\bar\rho` are the same numbers for both networks: one bound, two measured networks, two verdicts.
+``brain_dump_gates_margin_labels`` runs the check on the package's brain-dump variant
+(:func:`verify.ptf.brain_dump_circuit`), ``brain_dump_votes_summary_network`` on the summary's brain dump
+(:func:`verify.ptf.brain_dump_votes`) with the summary's network.
 
 The run trains :func:`planned_blocks` blocks: Theorem 4.3's depth for this rate (``depth_requirement``)
 plus one, capped at ``max_blocks``; the depth page shares it.
@@ -111,7 +122,8 @@ NETWORKS = {
 
 
 def experiment(p: dict) -> dict:
-    """The shared training run: labels ``p["model"]`` (default ``"random"``), network ``p["network"]``
+    """The shared training run: labels ``p["model"]`` (default ``"random"``; ``p["reads"]``: Def. 3.1's level-(i-1)
+    form ``"previous"`` or the nested form ``"lower"``), network ``p["network"]``
     (:data:`NETWORKS`, default ``"package"``), :func:`planned_blocks` blocks."""
     net = p.get("network", "package")
     if net not in NETWORKS:
@@ -121,12 +133,15 @@ def experiment(p: dict) -> dict:
     return cached_experiment(d=p["d"], level_sizes=tuple(p["level_sizes"]), extra_parity=p.get("extra_parity", 0),
                              m=p["m"], m_test=p.get("m_test", 1000), blocks=planned_blocks(p), config=cfg,
                              data_seed=p.get("data_seed", 0), net_seed=p.get("net_seed", 0),
-                             model=p.get("model", "random"), model_options=p.get("model_options"))
+                             model=p.get("model", "random"), model_options=p.get("model_options"),
+                             reads=p.get("reads", "previous"))
 
 
-def one_step_bound(margins: np.ndarray, reg: float, R: float, eps_opt: float) -> float:
-    """The one-step bound from the run's own margins (details only)."""
-    f = lambda t: _softplus_neg(margins + t * np.clip(margins, -1, 1)).mean() + 0.5 * reg * R * t * t
+def one_step_bound(margins: np.ndarray, reg: float, R: float, eps_opt: float, clip: bool = True) -> float:
+    """The one-step bound from the run's own margins (details only): the candidate adds :math:`t\,E_0(\hat y)`
+    (``clip``, the package's network) or :math:`t\,\hat y` (the summary's network, no clip in the blocks)."""
+    read = np.clip(margins, -1, 1) if clip else margins
+    f = lambda t: _softplus_neg(margins + t * read).mean() + 0.5 * reg * R * t * t
     return float(minimize_scalar(f, bounds=(0.0, 100.0), method="bounded").fun + eps_opt ** 2 / (2 * reg))
 
 
@@ -146,7 +161,8 @@ def analyse(p: dict) -> dict:
         start = int(k0[j]) if k0[j] >= 0 else 1
         stop = min(start + W, M.shape[0] - 1)
         complete = stop == start + W
-        bar = [one_step_bound(M[k, :, j], p["reg"], R, p["eps_opt"]) for k in range(start, stop)]
+        clip = p.get("network", "package") == "package"
+        bar = [one_step_bound(M[k, :, j], p["reg"], R, p["eps_opt"], clip) for k in range(start, stop)]
         ks = np.arange(start, stop + 1)
         rows.append({"label": j, "level": int(ex["label_levels"][j]), "parity": bool(parity[j]), "k0": int(k0[j]),
                      "complete": complete,
@@ -157,7 +173,7 @@ def analyse(p: dict) -> dict:
                      "rho_test": float(-np.log(Lt[stop, j] / Lt[start, j]) / max(stop - start, 1)),
                      "one_step_ok": bool(all(L[start + i + 1, j] <= bar[i] for i in range(len(bar)))),
                      "loss_curve": L[:, j].tolist(), "test_curve": Lt[:, j].tolist()})
-    return {"rows": rows, "R": R, "k0": k0.tolist(), "train_loss": L.tolist(), "test_loss": Lt.tolist(),
+    return {"rows": rows, "R": R, "network": p.get("network", "package"), "k0": k0.tolist(), "train_loss": L.tolist(), "test_loss": Lt.tolist(),
             "a_priori_losses": a_priori_losses(p, W), "blocks_trained": int(M.shape[0] - 1)}
 
 
@@ -202,6 +218,20 @@ CLAIM = Claim(
              method="empirical", seed=0,
              note="the package's brain-dump variant: a circuit of random signed majority gates (fan-in 3), every "
                   "gate a label; same network and rate"),
+        Case("summary_network_margin_labels", dict(BASE, labels="hierarchy", network="summary"), method="empirical",
+             seed=0, note="the summary's network: orthogonal W^D fixed at initialisation, E_g once after the input; "
+                          "the same rate bound (derivation in the module docstring)"),
+        Case("summary_network_parity6_never_margin", dict(BASE, labels="parity", network="summary"),
+             method="empirical", seed=0, role="negative_control",
+             note="the degree-6 parity on the summary's network: no margin, no decay at the guaranteed rate"),
+        Case("brain_dump_votes_summary_network",
+             dict(BASE, labels="hierarchy", extra_parity=0, level_sizes=[12, 12], model="brain_dump_votes",
+                  model_options={"width": 6, "vote_size": 3, "gate_fan_in": 2, "gate_kind": "junta"},
+                  network="summary"),
+             method="empirical", seed=0,
+             note="the summary's brain dump (12 random majority votes of 3 hidden gates per layer of a random "
+                  "circuit of 2-input gates) on the summary's network: the run of depth_requirement's case of "
+                  "the same name"),
         Case("majority_hierarchy_d16_large", dict(BASE, d=16, level_sizes=[12, 4, 2], m=20000, q=2048,
                                                   labels="hierarchy"),
              scale="large", method="empirical", seed=0,
