@@ -821,7 +821,8 @@ def bib_sample_kwargs(draw, extra=()):
 
 
 BIB_BAD = dict(V=bad_ints(1), m=bad_ints(1), n=bad_ints(0), generator=BAD_GEN, device=BAD_DEVICE)
-BIB_MAYBE = dict(n=HUGE, V=[10**7], m=[10**9])
+# huge values, beyond the memory limit at any n >= 1 (V = 10**7 with n = 6 would be a legitimate 5 GiB sort)
+BIB_MAYBE = dict(n=HUGE, V=[10**9], m=[10**9])
 
 
 def placements_sample_ok(kw, out):

@@ -171,6 +171,8 @@ def sample_placements(V: int, m: int, n: int, generator: torch.Generator, device
     _check_generator("generator", generator)
     _check_device("device", device)
     check_memory(f"sample_placements(V={V}, m={m}, n={n})", 4 * 8 * n * m * V)
+    if n == 0:  # argsort of an empty [0, m V] tensor still sizes buffers by m V: seconds and GBs at m = 1e9
+        return torch.zeros(0, m * V, dtype=torch.int64, device=device)
     keys = torch.rand(n, m * V, generator=generator).to(device)
     return torch.argsort(keys, dim=1) // m
 
