@@ -234,7 +234,8 @@ CLAIM = Claim(
                   "(the votes are no PTF hierarchy by construction: no xi for the summary's form). Recorded which "
                   "way it goes: some level-1 votes (Fourier degree up to 6 in x) never keep margin within the "
                   "D + 1 blocks trained, so the depth the formula promises is not met at this size"),
-        Case("brain_dump_votes_summary_network", dict(VOTES, network="summary", count="hierarchy"),
+        Case("brain_dump_votes_summary_network", dict(VOTES, network="summary", m=500, m_test=500, q=128,
+                                                      count="hierarchy"),
              method="empirical", seed=0,
              note="Thm 3.4's model as the summaries describe it, on the summary's network (orthogonal W^D, E_g "
                   "after the input), the package's form; the same votes that the package's network never fits "

@@ -196,6 +196,9 @@ def bound(case: Case):
 
 BASE = dict(d=10, level_sizes=[6, 2], extra_parity=6, m=1000, m_test=1000, q=256, beta=0.25, reg=1e-4,
             eps_opt=1e-4, blocks="depth_formula", max_blocks=40, theta=0.5, window=3)
+# the summary's network: its blocks read the unclipped stream and slow down as it grows, so half the samples
+# and width (as depth_requirement's FAITHFUL cases)
+SUMMARY_NET = dict(BASE, network="summary", m=500, m_test=500, q=128)
 CLAIM = Claim(
     name="loss_decay",
     paper="B",
@@ -218,16 +221,15 @@ CLAIM = Claim(
              method="empirical", seed=0,
              note="the package's brain-dump variant: a circuit of random signed majority gates (fan-in 3), every "
                   "gate a label; same network and rate"),
-        Case("summary_network_margin_labels", dict(BASE, labels="hierarchy", network="summary"), method="empirical",
+        Case("summary_network_margin_labels", dict(SUMMARY_NET, labels="hierarchy"), method="empirical",
              seed=0, note="the summary's network: orthogonal W^D fixed at initialisation, E_g once after the input; "
                           "the same rate bound (derivation in the module docstring)"),
-        Case("summary_network_parity6_never_margin", dict(BASE, labels="parity", network="summary"),
+        Case("summary_network_parity6_never_margin", dict(SUMMARY_NET, labels="parity"),
              method="empirical", seed=0, role="negative_control",
              note="the degree-6 parity on the summary's network: no margin, no decay at the guaranteed rate"),
         Case("brain_dump_votes_summary_network",
-             dict(BASE, labels="hierarchy", extra_parity=0, level_sizes=[12, 12], model="brain_dump_votes",
-                  model_options={"width": 6, "vote_size": 3, "gate_fan_in": 2, "gate_kind": "junta"},
-                  network="summary"),
+             dict(SUMMARY_NET, labels="hierarchy", extra_parity=0, level_sizes=[12, 12], model="brain_dump_votes",
+                  model_options={"width": 6, "vote_size": 3, "gate_fan_in": 2, "gate_kind": "junta"}),
              method="empirical", seed=0,
              note="the summary's brain dump (12 random majority votes of 3 hidden gates per layer of a random "
                   "circuit of 2-input gates) on the summary's network: the run of depth_requirement's case of "
