@@ -33,13 +33,21 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+# With pytest-xdist (``-n auto --dist loadgroup``, the README's command) the cases of one claim module run in one
+# worker, so the runs a module memoises are computed once; loss_decay and depth_requirement share their training
+# runs (``cached_experiment``), so they form one group.
+_SHARED_GROUPS = {"loss_decay": "paper_b_resnet", "depth_requirement": "paper_b_resnet"}
+
+
 class LemmaModule(pytest.Module):
     def collect(self):
         yield from super().collect()
         claim = getattr(self.obj, "CLAIM", None)
         if isinstance(claim, Claim):
+            group = _SHARED_GROUPS.get(self.path.stem, f"lemma:{self.path.stem}")
             for case in claim.cases:
                 item = ClaimCaseItem.from_parent(self, name=f"CLAIM[{case.name}]", claim=claim, case=case)
+                item.add_marker(pytest.mark.xdist_group(group))
                 if case.scale == "large":
                     item.add_marker(pytest.mark.large)
                 yield item
