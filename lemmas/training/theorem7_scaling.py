@@ -104,8 +104,8 @@ CLAIM = Claim(
         Case("V4_m2_L2_shuffled", dict(_SMALL, m=2, L=2, M=64, shuffled=True, trials=1, start_above_bound=True),
              method="empirical", seed=2, role="negative_control",
              note="labels independent of the inputs, evaluated once at a P above the explicit total"),
-        *[_large(2, L, 10 + L) for L in (2, 3, 4, 5, 6)],
-        *[_large(3, L, 20 + L) for L in (2, 3, 4)],
+        *[_large(2, L, 10 + L) for L in (2, 3, 4, 5, 6, 7)],
+        *[_large(3, L, 20 + L) for L in (2, 3, 4, 5)],
         *[_large(4, L, 30 + L) for L in (2, 3)],
     ),
 )
