@@ -10,17 +10,13 @@ A 2-level hierarchy of random majorities on 9 bits (``random_hierarchy(9, [3, 1]
 """
 from __future__ import annotations
 
-import argparse
-import time
-
 import numpy as np
 import torch
 
 from .. import ptf
-from ..harness.claims import device_name
-from ..harness.results import provenance, to_json, write_atomic
 from ..learners.end_to_end_mlp import train_mlp_endtoend
 from ..learners.layerwise_resnet import LayerwiseResNet, ResNetConfig, blocks_until_margin
+from .demo_record import write_demo_record
 
 CONFIG = dict(d=9, level_sizes=[3, 1], fan_in=3, kind="majority", wiring="tree", n_train=600, n_test=600,
               blocks=4, width=128, loss="logistic", reg=1e-4, mlp_hidden=128, mlp_depth=3, mlp_epochs=40, seed=0)
@@ -45,14 +41,7 @@ def run(config: dict = CONFIG) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m verify.experiments.paper_b_demo", description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="results/paper_b_demo/majority_d9.json")
-    args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    data = run()
-    data["provenance"] = provenance(device_name("cpu"), CONFIG["seed"], time.perf_counter() - t0)
-    print(write_atomic(args.out, to_json(data)))
-    return 0
+    return write_demo_record(run, "verify.experiments.paper_b_demo", __doc__, "results/paper_b_demo/majority_d9.json", CONFIG["seed"], argv)
 
 
 if __name__ == "__main__":

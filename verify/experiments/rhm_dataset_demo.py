@@ -10,17 +10,13 @@ test error after each epoch is the record.
 """
 from __future__ import annotations
 
-import argparse
-import time
-
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from ..harness.claims import device_name
-from ..harness.results import provenance, to_json, write_atomic
 from ..rhm.data import RHMDataset
+from .demo_record import write_demo_record
 
 CONFIG = dict(num_features=16, num_classes=16, num_synonyms=4, tuple_size=2, num_layers=3, seed_rules=0,
               seed_sample=1, train_size=20_000, test_size=5_000, width=256, lr=0.1, momentum=0.9, batch_size=128,
@@ -62,15 +58,7 @@ def train(config: dict = CONFIG, progress: bool = True) -> dict:
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m verify.experiments.rhm_dataset_demo",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--out", default="results/rhm_dataset_demo/cnn_V16_m4_L3.json")
-    args = p.parse_args(argv)
-    t0 = time.perf_counter()
-    data = train()
-    data["provenance"] = provenance(device_name("cpu"), CONFIG["seed"], time.perf_counter() - t0)
-    print(write_atomic(args.out, to_json(data)))
-    return 0
+    return write_demo_record(train, "verify.experiments.rhm_dataset_demo", __doc__, "results/rhm_dataset_demo/cnn_V16_m4_L3.json", CONFIG["seed"], argv)
 
 
 if __name__ == "__main__":
