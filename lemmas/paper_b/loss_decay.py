@@ -138,7 +138,7 @@ def experiment(p: dict) -> dict:
 
 
 def one_step_bound(margins: np.ndarray, reg: float, R: float, eps_opt: float, clip: bool = True) -> float:
-    """The one-step bound from the run's own margins (details only): the candidate adds :math:`t\,E_0(\hat y)`
+    r"""The one-step bound from the run's own margins (details only): the candidate adds :math:`t\,E_0(\hat y)`
     (``clip``, the package's network) or :math:`t\,\hat y` (the summary's network, no clip in the blocks)."""
     read = np.clip(margins, -1, 1) if clip else margins
     f = lambda t: _softplus_neg(margins + t * read).mean() + 0.5 * reg * R * t * t
@@ -156,12 +156,13 @@ def analyse(p: dict) -> dict:
     parity = np.zeros(M.shape[2], dtype=bool)
     if p.get("extra_parity"):
         parity[len(ex["hierarchy"].levels[0]) - 1] = True
+    # the candidate reads the clipped estimate where the blocks read E(Gamma) (the package's network)
+    clip = NETWORKS[p.get("network", "package")]["input_map"] == "every_block"
     rows = []
     for j in range(M.shape[2]):
         start = int(k0[j]) if k0[j] >= 0 else 1
         stop = min(start + W, M.shape[0] - 1)
         complete = stop == start + W
-        clip = p.get("network", "package") == "package"
         bar = [one_step_bound(M[k, :, j], p["reg"], R, p["eps_opt"], clip) for k in range(start, stop)]
         ks = np.arange(start, stop + 1)
         rows.append({"label": j, "level": int(ex["label_levels"][j]), "parity": bool(parity[j]), "k0": int(k0[j]),
@@ -173,8 +174,8 @@ def analyse(p: dict) -> dict:
                      "rho_test": float(-np.log(Lt[stop, j] / Lt[start, j]) / max(stop - start, 1)),
                      "one_step_ok": bool(all(L[start + i + 1, j] <= bar[i] for i in range(len(bar)))),
                      "loss_curve": L[:, j].tolist(), "test_curve": Lt[:, j].tolist()})
-    return {"rows": rows, "R": R, "network": p.get("network", "package"), "k0": k0.tolist(), "train_loss": L.tolist(), "test_loss": Lt.tolist(),
-            "a_priori_losses": a_priori_losses(p, W), "blocks_trained": int(M.shape[0] - 1)}
+    return {"rows": rows, "R": R, "network": p.get("network", "package"), "k0": k0.tolist(),
+            "train_loss": L.tolist(), "test_loss": Lt.tolist(), "a_priori_losses": a_priori_losses(p, W), "blocks_trained": int(M.shape[0] - 1)}
 
 
 def empirical(case: Case, device, generator) -> Measurement:
