@@ -143,7 +143,7 @@ def _cmd_run(args) -> int:
                          f"{v.seconds:.1f}s", str(path)])
     now = time.perf_counter()
     _write_manifest(results, run_id, args, device, threads, now - t_start, now - t_cases,
-                    [o[0] + "[" + o[1] + "]" for o in rows], [o.task.label for o in failed], skipped)
+                    [f"{r[0]}[{r[1]}]" for r in rows], [o.task.label for o in failed], skipped)
     order = {(c.name, case.name): i for i, (c, case) in enumerate(todo)}
     rows.sort(key=lambda r: order.get((r[0], r[1]), 0))
     if rows:
@@ -173,7 +173,8 @@ def _write_manifest(results: Path, run_id: str, args, device, threads, wall: flo
     prov = provenance(device_name(str(device)), 0, wall)
     manifest = {"run_id": run_id, "scale": args.scale, "device": prov["device"], "executor": args.executor,
                 "workers": (1 if args.executor == "serial" else args.workers or
-                            (None if args.scheduler or args.scheduler_file else os.cpu_count())), "threads_per_case": threads,
+                            (None if args.scheduler or args.scheduler_file else os.cpu_count())),
+                "threads_per_case": threads,
                 "claims": sorted(args.claims), "cases": sorted(done), "failed": failed, "resumed": resumed,
                 "wall_seconds": round(wall, 3), "cases_wall_seconds": round(cases_wall, 3),
                 "cpu_count": os.cpu_count(), "git_commit": prov["git_commit"],

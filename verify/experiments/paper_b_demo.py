@@ -41,7 +41,8 @@ def run(config: dict = CONFIG) -> dict:
 
 
 def main(argv=None) -> int:
-    return write_demo_record(run, "verify.experiments.paper_b_demo", __doc__, "results/paper_b_demo/majority_d9.json", CONFIG["seed"], argv)
+    return write_demo_record(run, "verify.experiments.paper_b_demo", __doc__, "results/paper_b_demo/majority_d9.json",
+                             CONFIG["seed"], argv)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,8 @@ def train(config: dict = CONFIG, progress: bool = True) -> dict:
 
 
 def main(argv=None) -> int:
-    return write_demo_record(train, "verify.experiments.rhm_dataset_demo", __doc__, "results/rhm_dataset_demo/cnn_V16_m4_L3.json", CONFIG["seed"], argv)
+    return write_demo_record(train, "verify.experiments.rhm_dataset_demo", __doc__,
+                             "results/rhm_dataset_demo/cnn_V16_m4_L3.json", CONFIG["seed"], argv)
 
 
 if __name__ == "__main__":
