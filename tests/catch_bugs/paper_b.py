@@ -128,4 +128,12 @@ BUGS += [
         _inject((rn, "random_features", _features_over_q))),
     Bug("depth_requirement", "faithful_network_package_form", "W^D's rows not orthonormalised (QR forgotten)",
         _inject((lr, "orthogonal_rows", _orthogonal_rows_not_orthonormalised))),
+    # the cases issue 16 added: the summary's network, Def. 3.1's nested form, Thm 3.4's votes (the W^D bug on
+    # these takes 10-36 s of retraining; faithful_network_package_form above already catches it)
+    Bug("loss_decay", "summary_network_margin_labels", "random features normalised by 1/q instead of 1/sqrt(q)",
+        _inject((rn, "random_features", _features_over_q))),
+    Bug("depth_requirement", "nested_hierarchy_r3_package_form", "read-out fitted on 1 of every 4 samples",
+        _inject((lr, "train_readout", _train_readout_quarter))),
+    Bug("depth_requirement", "brain_dump_votes_summary_network", "read-out fitted on 1 of every 4 samples",
+        _inject((lr, "train_readout", _train_readout_quarter))),
 ]
