@@ -50,11 +50,11 @@ def _train_readout_quarter(Phi, Yhat, Y, loss="square", reg=1e-3, eps_opt=1e-4, 
     return _train_readout(Phi[::4], Yhat[::4], Y[::4], loss, reg, eps_opt, max_iter, V0)
 
 
-def _apply_block_overwrites(self, G, block):
+def _apply_block_overwrites(self, G, block, features=None):
     """The residual block writes its read-out over the label coordinates instead of adding to them."""
     W, b, V = block
     out = G.clone()
-    out[:, self.d:] = self.features(G, W, b) @ V
+    out[:, self.d:] = (self.features(G, W, b) if features is None else features) @ V
     return out
 
 

@@ -155,6 +155,13 @@ def loss_derivatives(margin: torch.Tensor, loss: str):
     return -s, s * (1 - s)
 
 
+def loss_derivative(margin: torch.Tensor, loss: str) -> torch.Tensor:
+    """First derivative of the loss in the margin alone (the same values as ``loss_derivatives(...)[0]``): the
+    gradient needs no second derivative, and at the read-out's sizes every skipped operation counts (issue 15)."""
+    _check_loss(loss)
+    return margin - 1 if loss == "square" else -torch.sigmoid(-margin)
+
+
 def objective(V: torch.Tensor, Phi: torch.Tensor, Yhat: torch.Tensor, Y: torch.Tensor, loss: str, reg: float):
     r"""Per label j: :math:`F_j(v)=\frac1m\sum_i\ell(y_{ij}(\hat y_{ij}+\langle\Phi_i,v\rangle))+\frac\lambda2\|v\|^2`
     (``V`` is ``(q, n)``, one column per label); returns the ``(n,)`` vector of values."""
@@ -163,9 +170,10 @@ def objective(V: torch.Tensor, Phi: torch.Tensor, Yhat: torch.Tensor, Y: torch.T
 
 
 def gradient(V, Phi, Yhat, Y, loss: str, reg: float) -> torch.Tensor:
+    r"""Every label's :math:`\nabla F_j(v_j)=\frac1m\Phi^\top(\ell'(y_j\odot(\hat y_j+\Phi v_j))\odot y_j)+\lambda v_j`,
+    column by column (so columns of ``V`` may be any points, with ``Yhat`` and ``Y`` the matching columns)."""
     m = Y * (Yhat + Phi @ V)
-    d1, _ = loss_derivatives(m, loss)
-    return Phi.T @ (d1 * Y) / Phi.shape[0] + reg * V
+    return Phi.T @ (loss_derivative(m, loss) * Y) / Phi.shape[0] + reg * V
 
 
 def hessian(v: torch.Tensor, Phi, yhat, y, loss: str, reg: float) -> torch.Tensor:
@@ -206,23 +214,31 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     L = smoothness(Phi, loss, reg)
     kappa = L / reg
     mom = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
-    active = torch.ones(n, dtype=torch.bool, device=Phi.device)
-    iters = torch.zeros(n, dtype=torch.long)
+    iters = torch.zeros(n, dtype=torch.long, device=Phi.device)
     Z = V.clone()
+    # Only the labels still running are computed (``idx``): a label stops for good once its gradient is small,
+    # and the labels stop hundreds of iterations apart, so this skips most of the arithmetic (issue 15). The
+    # gradients at V (the stopping rule) and at Z (the step) come from one call on the columns [V, Z]. Each label's
+    # iterates are the same as when every label is computed, up to the GEMM's summation order on fewer columns.
+    idx = torch.arange(n, device=Phi.device)
+    Yhat2, Y2 = torch.cat([Yhat, Yhat], 1), torch.cat([Y, Y], 1)
     for it in range(max_iter):
-        g_at_V = gradient(V, Phi, Yhat, Y, loss, reg)
-        gn = g_at_V.norm(dim=0)
-        active = active & (gn > eps_opt)
-        if not active.any():
-            break
-        iters[active.cpu()] += 1
-        g = gradient(Z, Phi, Yhat, Y, loss, reg)
-        V_new = Z - g / L
-        Z_new = V_new + mom * (V_new - V)
-        a = active[None, :]
-        V, Z = torch.where(a, V_new, V), torch.where(a, Z_new, Z)
+        k = idx.numel()
+        g_both = gradient(torch.cat([V[:, idx], Z[:, idx]], 1), Phi, Yhat2, Y2, loss, reg)
+        keep = g_both[:, :k].norm(dim=0) > eps_opt
+        g = g_both[:, k:]
+        if not bool(keep.all()):
+            idx, g = idx[keep], g[:, keep]
+            if idx.numel() == 0:
+                break
+            Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
+        iters[idx] += 1
+        V_a = V[:, idx]
+        V_new = Z[:, idx] - g / L
+        V[:, idx] = V_new
+        Z[:, idx] = V_new + mom * (V_new - V_a)
     gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
-    return V, {"iterations": iters.tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
+    return V, {"iterations": iters.cpu().tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
                "L": L, "kappa": kappa}
 
 
@@ -284,14 +300,17 @@ class LayerwiseResNet:
     def features(self, G: torch.Tensor, W: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return rn.random_features(self.read(G), W, b, self.config.activation)
 
-    def apply_block(self, G, block) -> torch.Tensor:
-        r""":math:`\Gamma+W^2\phi` with :math:`W^2=(W^D)^\top V^\top` (identity read-out: added to the label coordinates)."""
+    def apply_block(self, G, block, features: torch.Tensor | None = None) -> torch.Tensor:
+        r""":math:`\Gamma+W^2\phi` with :math:`W^2=(W^D)^\top V^\top` (identity read-out: added to the label coordinates).
+        ``features``: the block's :meth:`features` of ``G`` when the caller has them (training computes them to
+        fit ``V``), else computed here."""
         W, b, V = block
+        phi = self.features(G, W, b) if features is None else features
         if self.WD is None:
             out = G.clone()
-            out[:, self.d:] += self.features(G, W, b) @ V
+            out[:, self.d:] += phi @ V
             return out
-        return G + (self.features(G, W, b) @ V) @ self.WD
+        return G + (phi @ V) @ self.WD
 
     def _check_blocks(self, blocks) -> int:
         if blocks is None:
@@ -301,12 +320,19 @@ class LayerwiseResNet:
                              f"got {blocks!r}")
         return int(blocks)
 
-    def forward(self, x, blocks: int | None = None) -> torch.Tensor:
-        """The stream after the first ``blocks`` blocks (all by default)."""
+    def streams(self, x, blocks: int | None = None):
+        """The streams after 0, 1, ..., ``blocks`` blocks (all by default), one pass: a generator."""
         blocks = self._check_blocks(blocks)
         G = self.stream0(x)
+        yield G
         for block in self.blocks[:blocks]:
             G = self.apply_block(G, block)
+            yield G
+
+    def forward(self, x, blocks: int | None = None) -> torch.Tensor:
+        """The stream after the first ``blocks`` blocks (all by default)."""
+        for G in self.streams(x, blocks):
+            pass
         return G
 
     def predict(self, x, blocks: int | None = None) -> torch.Tensor:
@@ -352,7 +378,7 @@ class LayerwiseResNet:
             hist["objective"].append(objective(V, Phi, Yhat, Y, c.loss, c.reg).tolist())
             block = (W, b, V)
             self.blocks.append(block)
-            G = self.apply_block(G, block)
+            G = self.apply_block(G, block, Phi)
             Gt = self.apply_block(Gt, block) if Gt is not None else None
             record(G, Gt)
             if callback is not None:
@@ -438,7 +464,7 @@ def hierarchy_experiment(d: int = 10, level_sizes=(6, 2), fan_in: int = 3, kind:
     net = LayerwiseResNet(d, h.num_labels, cfg, torch.Generator().manual_seed(net_seed), device)
     hist = net.fit(X, Y, blocks, Xt, Yt)
     Yd = torch.as_tensor(Y, dtype=net.dtype, device=net.device)
-    margins = [(Yd * net.predict(X, k)).cpu().numpy() for k in range(blocks + 1)]
+    margins = [(Yd * net.estimates(G)).cpu().numpy() for G in net.streams(X, blocks)]
     return {"hierarchy": h, "net": net, "history": hist, "margins": np.stack(margins), "X": X, "Y": Y,
             "label_levels": h.label_levels() if not extra_parity else
             np.concatenate([[1] * len(h.levels[0])] + [[i + 2] * s for i, s in enumerate(h.level_sizes[1:])])}
