@@ -166,14 +166,23 @@ def exact(case: Case) -> Measurement:
             "failure_probability": str(prob), "failure_probability_float": float(prob),
             "tables": sum(1 for _ in bb.enumerate_tables(V, m))})
     tables = list(bb.enumerate_tables(V, m))
-    law: dict = {}
-    for t1, p1 in tables:
-        for t2, p2 in tables:
-            P = np.stack([t1, t2])[None].astype(np.float64) / m
-            C = _statistic(chain_constants(P, m, p.get("pairs", "fixed")), p)[0]
+    # every ordered pair of tables at once (chain_constants works chain by chain, so the constants are those of
+    # one pair at a time); the probabilities as integers over one common denominator, so the sums per atom are
+    # exact integer sums (issue 15: one Fraction product per pair took most of the case's time)
+    T = np.stack([t for t, _ in tables]).astype(np.float64) / m
+    K = len(tables)
+    P = np.stack([np.repeat(T, K, axis=0), np.tile(T, (K, 1, 1))], axis=1)  # pair (i, j) at row i K + j
+    Cs = _statistic(chain_constants(P, m, p.get("pairs", "fixed")), p)
+    den = math.lcm(*(pr.denominator for _, pr in tables))
+    num = [pr.numerator * (den // pr.denominator) for _, pr in tables]
+    sums: dict = {}
+    for i in range(K):
+        for j in range(K):
+            C = Cs[i * K + j]
             # squared norms are rationals with denominator m^(2l); rounded to 9 digits, equal atoms compare equal
             key = round(float(C), 9) if np.isfinite(C) else float("inf")
-            law[key] = law.get(key, Fraction(0)) + p1 * p2
+            sums[key] = sums.get(key, 0) + num[i] * num[j]
+    law = {key: Fraction(n, den * den) for key, n in sums.items()}
     acc, c_delta = Fraction(0), None
     for c in sorted(law):
         acc += law[c]
