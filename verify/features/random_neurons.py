@@ -123,7 +123,11 @@ def random_features(z: torch.Tensor, W: torch.Tensor, b: torch.Tensor, activatio
                          f"b {b.dtype} on {b.device}, z on {z.device}")
     check_memory(f"random_features(z of shape {tuple(z.shape)}, width q={W.shape[0]})",
                  3 * (z.numel() // max(z.shape[-1], 1)) * W.shape[0] * W.element_size())
-    return activation_fn(activation)(z.to(W.dtype) @ W.T + b) / np.sqrt(W.shape[0])
+    pre = z.to(W.dtype) @ W.T
+    if pre.requires_grad:  # autograd needs the activation's output untouched
+        return activation_fn(activation)(pre + b) / np.sqrt(W.shape[0])
+    # in place: the same values without two of the four (n x q) buffers (issue 15)
+    return activation_fn(activation)(pre.add_(b)).div_(np.sqrt(W.shape[0]))
 
 
 def mc_kernel(x: torch.Tensor, y: torch.Tensor, width: int, beta: float, generator: torch.Generator,

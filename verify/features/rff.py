@@ -86,8 +86,7 @@ def sample_frequencies(input_dim: int, num_features: int, sigma: float, generato
     check_memory(f"sample_frequencies(batch_shape={tuple(batch_shape)}, num_features={M}, input_dim={d})",
                  2 * math.prod(shape) * (4 if dtype == torch.float32 else 8))
     z = torch.randn(shape, generator=generator, device=generator.device, dtype=dtype)
-    z = z / sigma
-    return z.to(device)
+    return z.div_(sigma).to(device)  # in place: at M = 10^6 a second buffer is most of the cost
 
 
 def random_fourier_features(h: torch.Tensor, frequencies: torch.Tensor) -> torch.Tensor:
@@ -124,7 +123,12 @@ def random_fourier_features(h: torch.Tensor, frequencies: torch.Tensor) -> torch
         proj = h @ frequencies.T                          # (..., M)
     else:
         proj = torch.matmul(h, frequencies.transpose(-1, -2))  # broadcast (B, n, M)
-    return torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1) / math.sqrt(M)
+    # cosines and sines written straight into the output, scaled in place: the values of
+    # cat([cos, sin]) / sqrt(M) without two intermediate copies (issue 15)
+    out = torch.empty(out_shape, dtype=proj.dtype, device=proj.device)
+    torch.cos(proj, out=out[..., :M])
+    torch.sin(proj, out=out[..., M:])
+    return out.div_(math.sqrt(M))
 
 
 def random_features_gram(h: torch.Tensor, frequencies: torch.Tensor, h_prime: torch.Tensor | None = None,

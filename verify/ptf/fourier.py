@@ -77,12 +77,18 @@ def walsh_hadamard(values: np.ndarray) -> np.ndarray:
         raise ValueError(f"values must have at least one dimension (of length 2**d); got shape {v.shape}")
     n = v.shape[0]
     _power_of_two("values (walsh_hadamard needs a power-of-two length)", n)
+    # the butterflies write into a second buffer (ping-pong): one pass over memory per stage instead of three, with
+    # the same sums in the same order (issue 15: rfp's read-outs transform (64, 8192) arrays)
+    rest = v.shape[1:]
+    v = np.ascontiguousarray(v)
+    w = np.empty_like(v)
     h = 1
     while h < n:
-        v = v.reshape(n // (2 * h), 2, h, *v.shape[1:])
-        a, b = v[:, 0].copy(), v[:, 1].copy()
-        v[:, 0], v[:, 1] = a + b, a - b
-        v = v.reshape(n, *v.shape[3:])
+        src = v.reshape(n // (2 * h), 2, h, *rest)
+        dst = w.reshape(n // (2 * h), 2, h, *rest)
+        np.add(src[:, 0], src[:, 1], out=dst[:, 0])
+        np.subtract(src[:, 0], src[:, 1], out=dst[:, 1])
+        v, w = w, v
         h *= 2
     return v
 
