@@ -66,3 +66,18 @@ def test_verify_train_writes_record_and_curve(tmp_path, learner):
     assert rec.with_suffix(".png").exists()
     assert train.main(["--V", "4", "--m", "2", "--L", "3", "--grammar-seed", "0", "--P", "100", "--device", "cpu",
                        "--out", str(tmp_path)]) == 2  # K_rho = 0 grammar: a ValueError, reported
+
+
+def test_kernel_ridge_cholesky_solve_and_its_lu_fallback(data):
+    g, (x, y), test = data
+    kr = KernelRidge(4, 4).fit(x, y)
+    K = kr._k(kr.u, kr.u)
+    n = x.shape[0]
+    Y = torch.nn.functional.one_hot(y, 4).double()
+    ref = torch.linalg.solve(K + kr.ridge * n * torch.eye(n, dtype=K.dtype), Y)  # LU, the form before issue 15
+    assert torch.allclose(kr.alpha, ref, rtol=1e-8, atol=1e-10)
+    # ridge 0 on repeated inputs: the Gram is singular, Cholesky reports it, and LU (the fallback) refuses the
+    # system as it did before, instead of a solve from a failed factorisation
+    xx, yy = torch.cat([x[:5], x[:5]]), torch.cat([y[:5], y[:5]])
+    with pytest.raises(torch.linalg.LinAlgError, match="singular"):
+        KernelRidge(4, 4, ridge=0.0).fit(xx, yy)
