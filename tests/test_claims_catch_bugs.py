@@ -4,6 +4,7 @@ inconclusive (the bugs are listed per chapter in ``tests/catch_bugs/``)."""
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,12 @@ def test_injected_bug_moves_the_claim(bug, monkeypatch):
     claim = CLAIMS[bug.claim]
     case = claim.case(bug.case)
     assert case.role == "check" and case.scale == "small", "a bug is caught by a small check case"
+    # a claim module that memoises its runs keeps them in RUNS_MEMO: the bug must recompute, not read a run made
+    # without it
+    for mod in list(sys.modules.values()):
+        if isinstance(getattr(mod, "RUNS_MEMO", None), dict) and ROOT / "lemmas" in Path(
+                getattr(mod, "__file__", None) or "/").resolve().parents:
+            monkeypatch.setattr(mod, "RUNS_MEMO", {})
     bug.inject(monkeypatch)
     try:
         v = claim.evaluate(case, "cpu")

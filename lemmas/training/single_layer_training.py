@@ -42,6 +42,7 @@ not meet the :math:`\varepsilon_O` hypothesis (its details give the measured and
 """
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -299,9 +300,25 @@ def measurement(errs: np.ndarray, p: dict, details: dict) -> Measurement:
                        to_decide=None if need is None else f"about {need} repetitions at the observed rate {rate:.3g}")
 
 
+#: Runs by (parameters other than ``measure``, generator state): ``orthonormal_N_per_patch`` and its ``_quantile``
+#: read one set of draws two ways, so the second case reuses the first's run (issue 15). A test that injects a bug
+#: empties every lemma module's ``RUNS_MEMO`` first (tests/test_claims_catch_bugs.py).
+RUNS_MEMO: dict = {}
+
+
+def run_memoised(p: dict, generator) -> tuple[np.ndarray, dict]:
+    """:func:`run`, memoised in :data:`RUNS_MEMO` (the same parameters and generator state give the same draws)."""
+    key = (repr(sorted((k, v) for k, v in p.items() if k != "measure")),
+           hashlib.sha256(generator.get_state().cpu().numpy().tobytes()).hexdigest())
+    if key not in RUNS_MEMO:
+        RUNS_MEMO[key] = run(p, generator)
+    errs, info = RUNS_MEMO[key]
+    return errs.copy(), dict(info)
+
+
 def empirical(case: Case, device, generator) -> Measurement:
     p = case.params
-    errs, info = run(p, generator)
+    errs, info = run_memoised(p, generator)
     g, P, kappa = info["grammar"], info["num_patches"], info["kappa"]
     rows = lemma17_hypotheses(kappa=kappa, num_patches=P, d_y=info["d_y"], eps_star=p["eps_star"], delta=p["delta"],
                               N=info["N"], T=info["T"], lambda_w=info["lambda_w"], step_size=info["step_size"],
