@@ -158,7 +158,7 @@ def mc_eigen_samples(d: int, beta: float, neurons: int, generator, chunk: int = 
     for start in range(0, neurons, chunk):
         m = min(chunk, neurons - start)
         W, b = rn.beta_xavier(d, m, beta, generator)
-        psi = torch.relu(X @ W.T + b).numpy()
+        psi = torch.relu_((X @ W.T).add_(b)).numpy()
         hat = ptf.walsh_hadamard(psi) / psi.shape[0]
         z = np.zeros((d + 1, m))
         np.add.at(z, deg, hat ** 2)
@@ -235,8 +235,8 @@ def _min_norm_g(coefs: dict, d: int, lam: np.ndarray, psi: np.ndarray) -> np.nda
     masks = [ptf.fourier.set_to_mask(S) for S in coefs]
     cvec = np.array([float(c) for c in coefs.values()])
     lvec = lam[[len(S) for S in coefs]]
-    hat = ptf.walsh_hadamard(psi) / psi.shape[0]
-    return (cvec[:, None] * hat[masks] / lvec[:, None]).sum(0)
+    hat = ptf.walsh_hadamard(psi)[masks] / psi.shape[0]  # only the rows g reads are divided
+    return (cvec[:, None] * hat / lvec[:, None]).sum(0)
 
 
 def in_rkhs(coefs: dict, d: int, beta: float) -> bool:
@@ -254,7 +254,7 @@ def mc_error(coefs: dict, d: int, q: int, beta: float, generator, chunk: int = 8
     for start in range(0, q, chunk):
         m = min(chunk, q - start)
         W, b = rn.beta_xavier(d, m, beta, generator)
-        psi = torch.relu(X @ W.T + b).numpy()
+        psi = torch.relu_((X @ W.T).add_(b)).numpy()
         f += psi @ _min_norm_g(coefs, d, lam, psi)
     f /= q
     return float(((f - y) ** 2).mean() / (y ** 2).mean())
@@ -270,7 +270,7 @@ def rf_constant(coefs: dict, d: int, beta: float, generator, neurons: int = 5000
     for start in range(0, neurons, 8192):
         m = min(8192, neurons - start)
         W, b = rn.beta_xavier(d, m, beta, generator)
-        psi = torch.relu(X @ W.T + b).numpy()  # (2^d, m), unnormalised neurons
+        psi = torch.relu_((X @ W.T).add_(b)).numpy()  # (2^d, m), unnormalised neurons
         vals.append(_min_norm_g(coefs, d, lam, psi) ** 2 * (psi ** 2).mean(0))
     v = np.concatenate(vals)
     return float(v.mean()), float(v.std(ddof=1) / np.sqrt(v.size))

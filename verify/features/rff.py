@@ -162,10 +162,10 @@ def random_features_gram(h: torch.Tensor, frequencies: torch.Tensor, h_prime: to
     for start in range(0, M, chunk_size):
         w = frequencies[..., start:start + chunk_size, :]
         # Phi restricted to a chunk, rescaled so that the chunks' Grams add up to the full one
-        fa = random_fourier_features(h, w) * math.sqrt(w.shape[-2] / M)
-        fb = fa if h_prime is None else random_fourier_features(h_prime, w) * math.sqrt(w.shape[-2] / M)
+        fa = random_fourier_features(h, w).mul_(math.sqrt(w.shape[-2] / M))
+        fb = fa if h_prime is None else random_fourier_features(h_prime, w).mul_(math.sqrt(w.shape[-2] / M))
         g = fa @ fb.transpose(-1, -2)
-        out = g if out is None else out + g
+        out = g if out is None else out.add_(g)
     return out
 
 
