@@ -257,3 +257,97 @@ def test_sgd_nets_leave_the_thread_count_alone():
         assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="threads"):
         baselines.make_baseline("cnn", g, threads=0)
+
+
+# -- this round: the same values, to the bit, with fewer buffers ----------------------------------------------------
+def test_walsh_hadamard_equals_the_copying_butterfly_and_the_hadamard_matrix():
+    from fractions import Fraction
+
+    from verify.ptf.fourier import walsh_hadamard
+
+    def copying(v):  # the pre-issue-15 loop: two copies and a write-back a stage
+        v = np.array(v, copy=True)
+        n, h = v.shape[0], 1
+        while h < n:
+            v = v.reshape(n // (2 * h), 2, h, *v.shape[1:])
+            a, b = v[:, 0].copy(), v[:, 1].copy()
+            v[:, 0], v[:, 1] = a + b, a - b
+            v = v.reshape(n, *v.shape[3:])
+            h *= 2
+        return v
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 37))
+    assert np.array_equal(walsh_hadamard(x), copying(x))
+    ints = rng.integers(-9, 9, (32, 3))
+    H = np.array([[(-1) ** bin(s & t).count("1") for t in range(32)] for s in range(32)])
+    assert np.array_equal(walsh_hadamard(ints), H @ ints)  # exact on integers, against the matrix itself
+    fr = np.array([Fraction(i, 7) for i in range(16)], dtype=object)
+    assert walsh_hadamard(fr).tolist() == copying(fr).tolist()
+    before = x.copy()
+    walsh_hadamard(x)
+    assert np.array_equal(x, before)  # the input is not overwritten
+
+
+@pytest.mark.parametrize("shapes", [((50, 6), (300, 6)), ((7, 50, 6), (7, 300, 6)), ((6,), (4, 300, 6))])
+def test_random_fourier_features_and_gram_equal_their_formulas(shapes):
+    from verify.features import rff
+    g = torch.Generator().manual_seed(3)
+    h = torch.randn(shapes[0], generator=g, dtype=torch.float64)
+    w = torch.randn(shapes[1], generator=g, dtype=torch.float64)
+    M = w.shape[-2]
+    proj = h @ w.transpose(-1, -2)
+    assert torch.equal(rff.random_fourier_features(h, w),
+                       torch.cat([torch.cos(proj), torch.sin(proj)], dim=-1) / math.sqrt(M))
+    if h.dim() == 2 and w.dim() == 2:
+        full = rff.random_fourier_features(h, w)
+        assert torch.allclose(rff.random_features_gram(h, w, chunk_size=64), full @ full.T, rtol=1e-12, atol=1e-14)
+
+
+def test_beta_xavier_features_equal_their_formula_and_keep_autograd():
+    from verify.features import random_neurons as rn
+    g = torch.Generator().manual_seed(4)
+    z = torch.randn(40, 9, generator=g, dtype=torch.float64)
+    W, b = rn.beta_xavier(9, 25, 0.25, g)
+    for act in ("relu", "abs", "tanh", "erf"):
+        assert torch.equal(rn.random_features(z, W, b, act), rn.activation_fn(act)(z @ W.T + b) / np.sqrt(25))
+    zg = z.clone().requires_grad_()
+    rn.random_features(zg, W, b).sum().backward()
+    assert zg.grad is not None and torch.isfinite(zg.grad).all()
+
+
+def test_kernel_ridge_gram_in_place_equals_the_formula():
+    g = rhm.sample_grammar(4, 4, 2, 2, 2, seed=1, sampler="appendix_b")
+    x, _ = rhm.sample(g, 300, torch.Generator().manual_seed(0))
+    for kernel in ("gaussian", "laplace"):
+        kr = baselines.KernelRidge(4, 4, kernel=kernel)
+        a, b = kr._u(x), kr._u(x[:120])
+        d2 = (a.pow(2).sum(1)[:, None] + b.pow(2).sum(1)[None, :] - 2 * a @ b.T).clamp_min(0)
+        bw = math.sqrt(a.shape[1] / 4)
+        want = torch.exp(-d2 / (2 * bw**2)) if kernel == "gaussian" else torch.exp(-d2.sqrt() / bw)
+        assert torch.equal(kr._k(a, b), want)
+
+
+def test_multistep_all_pairs_law_equals_pair_by_pair_fractions():
+    from fractions import Fraction
+
+    from verify.harness.discovery import load_claims
+    from verify.rhm import balls_into_bins as bb
+    from pathlib import Path
+    load_claims(Path(__file__).resolve().parents[1] / "lemmas")
+    import sys
+    ms = sys.modules["lemmas.appendix_b_multistep_contraction"]
+    V, m = 3, 2
+    p = dict(V=V, m=m, L=2, levels="all", pairs="all", measure="quantile", delta=0.1, c=20)
+    law: dict = {}  # the pre-issue-15 loop: one pair of tables at a time, Fraction products
+    tables = list(bb.enumerate_tables(V, m))
+    for t1, p1 in tables:
+        for t2, p2 in tables:
+            C = ms._statistic(ms.chain_constants(np.stack([t1, t2])[None].astype(np.float64) / m, m, "all"), p)[0]
+            key = round(float(C), 9) if np.isfinite(C) else float("inf")
+            law[key] = law.get(key, Fraction(0)) + p1 * p2
+    case = dataclasses.replace(ms.CLAIM.case("exact_V4_m2_L2_all_pairs"), params=p)
+    meas = ms.exact(case)
+    viol = sum((pr for c, pr in law.items() if c > 20), Fraction(0))
+    assert meas.details["P_violates_bound"] == str(viol)
+    assert meas.details["P_infinite"] == str(law.get(float("inf"), Fraction(0)))
