@@ -1,0 +1,100 @@
+"""Two folders of claim records, compared value by value: has a change moved any number a claim reports?
+
+    # the records of every small case, made by two checkouts with the same command
+    PYTHONPATH=OLD python -m verify.cli run --scale small --threads 1 --results /tmp/before
+    python -m verify.cli run --scale small --threads 1 --results /tmp/after
+    python benchmarks/compare_records.py /tmp/before /tmp/after
+
+Every field of every record is compared except its provenance, run id, timing and configuration hash (which
+names the code); numbers by their relative difference, everything else for equality. The record,
+``results/benchmarks/records_unchanged.json``, lists the records that differ, with their largest relative
+difference and any non-numeric difference (a verdict, an iteration count), which must be none.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+from _common import write
+
+SKIP = {"provenance", "run_id", "seconds", "config_hash", "wall_seconds", "date"}
+
+
+def differences(a, b, path: str = "") -> list[tuple[str, str, float | None]]:
+    """``(path, what, relative difference or None)`` for every leaf where ``a`` and ``b`` differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for k in sorted(set(a) | set(b)):
+            if k in SKIP:
+                continue
+            if k not in a or k not in b:
+                out.append((f"{path}/{k}", "only in one record", None))
+            else:
+                out += differences(a[k], b[k], f"{path}/{k}")
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [(path, f"length {len(a)} vs {len(b)}", None)]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    numbers = (int, float)
+    if isinstance(a, float) and isinstance(b, numbers) or isinstance(b, float) and isinstance(a, numbers):
+        if a == b or (math.isnan(a) and math.isnan(b)):
+            return []
+        return [(path, f"{a!r} vs {b!r}", abs(a - b) / max(abs(a), abs(b), 1e-300))]
+    return [] if a == b else [(path, f"{a!r} vs {b!r}", None)]
+
+
+def _commits(folder: Path) -> list[str]:
+    """The commits the records of ``folder`` were made at (from their provenance)."""
+    return sorted({json.loads(p.read_text())["provenance"]["git_commit"] for p in folder.rglob("*.json")
+                   if ".runs" not in p.parts})
+
+
+def compare(before: Path, after: Path) -> dict:
+    rows, missing = [], []
+    n = 0
+    for fb in sorted(after.rglob("*.json")):
+        if ".runs" in fb.parts:
+            continue
+        fa = before / fb.relative_to(after)
+        if not fa.exists():
+            missing.append(str(fb.relative_to(after)))
+            continue
+        n += 1
+        diffs = differences(json.loads(fa.read_text()), json.loads(fb.read_text()))
+        if diffs:
+            rel = [r for _, _, r in diffs if r is not None]
+            rows.append({"record": str(fb.relative_to(after)), "fields_differing": len(diffs),
+                         "max_relative_difference": max(rel) if rel else 0.0,
+                         "non_numeric": [f"{p}: {w}" for p, w, r in diffs if r is None][:5]})
+    return {"before_commits": _commits(before), "after_commits": _commits(after), "records_compared": n, "records_identical": n - len(rows), "differing": rows,
+            "max_relative_difference": max((r["max_relative_difference"] for r in rows), default=0.0),
+            "non_numeric_differences": sum(len(r["non_numeric"]) for r in rows), "only_after": missing}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("before", type=Path)
+    ap.add_argument("after", type=Path)
+    ap.add_argument("--command", default="verify run --scale small --threads 1", help="how both were made")
+    ap.add_argument("--out", help="record path (default results/benchmarks/records_unchanged.json)")
+    args = ap.parse_args(argv)
+    for d in (args.before, args.after):
+        if not d.is_dir():
+            ap.error(f"{d}: not a folder of records")
+    started = time.perf_counter()
+    out = compare(args.before, args.after)
+    print(f"{out['records_identical']}/{out['records_compared']} records identical; largest relative difference "
+          f"{out['max_relative_difference']:.3g}; {out['non_numeric_differences']} non-numeric differences")
+    for r in out["differing"]:
+        print(f"  {r['record']}: {r['fields_differing']} fields, max relative {r['max_relative_difference']:.3g}")
+    write("records_unchanged", args.out, {"command": args.command, **out}, started)
+    return 0 if out["non_numeric_differences"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
