@@ -48,30 +48,41 @@ def differences(a, b, path: str = "") -> list[tuple[str, str, float | None]]:
     return [] if a == b else [(path, f"{a!r} vs {b!r}", None)]
 
 
-def _commits(folder: Path) -> list[str]:
-    """The commits the records of ``folder`` were made at (from their provenance)."""
-    return sorted({json.loads(p.read_text())["provenance"]["git_commit"] for p in folder.rglob("*.json")
-                   if ".runs" not in p.parts})
+def _claim_records(folder: Path) -> dict[Path, dict]:
+    """The claim records under ``folder`` (a committed ``results/`` also holds benchmarks, timings, run
+    manifests and training records: only files with a claim, a case and a provenance count)."""
+    out = {}
+    for p in sorted(folder.rglob("*.json")):
+        if ".runs" in p.parts:
+            continue
+        rec = json.loads(p.read_text())
+        if isinstance(rec, dict) and {"claim", "case", "provenance"} <= set(rec):
+            out[p] = rec
+    return out
+
+
+def _commits(records: dict) -> list[str]:
+    """The commits the records were made at (from their provenance)."""
+    return sorted({rec["provenance"]["git_commit"] for rec in records.values()})
 
 
 def compare(before: Path, after: Path) -> dict:
     rows, missing = [], []
     n = 0
-    for fb in sorted(after.rglob("*.json")):
-        if ".runs" in fb.parts:
-            continue
+    recs_before, recs_after = _claim_records(before), _claim_records(after)
+    for fb, rec_b in recs_after.items():
         fa = before / fb.relative_to(after)
-        if not fa.exists():
+        if fa not in recs_before:
             missing.append(str(fb.relative_to(after)))
             continue
         n += 1
-        diffs = differences(json.loads(fa.read_text()), json.loads(fb.read_text()))
+        diffs = differences(recs_before[fa], rec_b)
         if diffs:
             rel = [r for _, _, r in diffs if r is not None]
             rows.append({"record": str(fb.relative_to(after)), "fields_differing": len(diffs),
                          "max_relative_difference": max(rel) if rel else 0.0,
                          "non_numeric": [f"{p}: {w}" for p, w, r in diffs if r is None][:5]})
-    return {"before_commits": _commits(before), "after_commits": _commits(after), "records_compared": n, "records_identical": n - len(rows), "differing": rows,
+    return {"before_commits": _commits(recs_before), "after_commits": _commits(recs_after), "records_compared": n, "records_identical": n - len(rows), "differing": rows,
             "max_relative_difference": max((r["max_relative_difference"] for r in rows), default=0.0),
             "non_numeric_differences": sum(len(r["non_numeric"]) for r in rows), "only_after": missing}
 
