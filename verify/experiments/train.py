@@ -205,7 +205,7 @@ def check_paths(args) -> None:
         ck = Path(args.checkpoint)
         if ck.is_dir():
             raise ValueError(f"--checkpoint {str(ck)!r} is a folder; it must name a checkpoint file")
-        ensure_writable_folder(ck.parent, f"--checkpoint's folder")
+        ensure_writable_folder(ck.parent, "--checkpoint's folder")
 
 
 def curve_sizes(P: int, L: int, curve_points: int) -> list[int]:
