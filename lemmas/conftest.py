@@ -12,11 +12,9 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
-from verify.harness.claims import Claim, Verdict, device_name
-from verify.harness.stats import CONFIDENCE
-from verify.threads import limit
+# The package (torch, sympy, scipy: 1.8 s) is imported where it is first needed, not here: with pytest-xdist the
+# controller loads this file before it starts the workers, and only the workers collect and run claims (issue 15).
 
 HERE = Path(__file__).parent
 _VERDICTS = []
@@ -41,6 +39,7 @@ _SHARED_GROUPS = {"loss_decay": "paper_b_resnet", "depth_requirement": "paper_b_
 
 class LemmaModule(pytest.Module):
     def collect(self):
+        from verify.harness.claims import Claim
         yield from super().collect()
         claim = getattr(self.obj, "CLAIM", None)
         if isinstance(claim, Claim):
@@ -59,6 +58,9 @@ class ClaimCaseItem(pytest.Item):
         self.claim, self.case = claim, case
 
     def runtest(self):
+        import torch
+
+        from verify.threads import limit
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         if self.case.scale == "large" and device.type != "cuda" and os.environ.get("VERIFY_LARGE_ON_CPU") != "1":
             pytest.skip("large case: needs CUDA (or VERIFY_LARGE_ON_CPU=1 to run its CPU size)")
@@ -85,6 +87,7 @@ def pytest_runtest_logreport(report):
         return
     for key, value in getattr(report, "user_properties", ()):
         if key == _VERDICT_KEY:
+            from verify.harness.claims import Verdict
             _VERDICTS.append(Verdict(**value, details={}, params={}))
 
 
@@ -125,6 +128,10 @@ def _groups(verdicts) -> list[tuple[str, list]]:
 def pytest_terminal_summary(terminalreporter):
     if not _VERDICTS:
         return
+    import torch
+
+    from verify.harness.claims import device_name
+    from verify.harness.stats import CONFIDENCE
     tr = terminalreporter
     tr.section(f"claims: measured vs the paper's bound ({device_name('cuda' if torch.cuda.is_available() else 'cpu')}; "
                f"verdicts at {CONFIDENCE:.0%} one-sided confidence per case, exact cases exactly)")

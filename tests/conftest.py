@@ -5,10 +5,9 @@ import os
 
 import pytest
 
-from verify.threads import limit
-
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_thread_per_test_session():
+    from verify.threads import limit  # here, not at import: the xdist controller loads this file and runs no test
     with limit(int(os.environ.get("VERIFY_TEST_THREADS", "1"))):
         yield
