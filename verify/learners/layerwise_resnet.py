@@ -222,19 +222,19 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     # iterates are the same as when every label is computed, up to the GEMM's summation order on fewer columns.
     idx = torch.arange(n, device=Phi.device)
     Yhat2, Y2 = torch.cat([Yhat, Yhat], 1), torch.cat([Y, Y], 1)
-    for it in range(max_iter):
+    for _ in range(max_iter):
         k = idx.numel()
-        g_both = gradient(torch.cat([V[:, idx], Z[:, idx]], 1), Phi, Yhat2, Y2, loss, reg)
+        V_a, Z_a = V[:, idx], Z[:, idx]  # the running labels' columns, gathered once an iteration
+        g_both = gradient(torch.cat([V_a, Z_a], 1), Phi, Yhat2, Y2, loss, reg)
         keep = g_both[:, :k].norm(dim=0) > eps_opt
         g = g_both[:, k:]
         if not bool(keep.all()):
-            idx, g = idx[keep], g[:, keep]
+            idx, g, V_a, Z_a = idx[keep], g[:, keep], V_a[:, keep], Z_a[:, keep]
             if idx.numel() == 0:
                 break
             Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
         iters[idx] += 1
-        V_a = V[:, idx]
-        V_new = Z[:, idx] - g / L
+        V_new = Z_a - g / L
         V[:, idx] = V_new
         Z[:, idx] = V_new + mom * (V_new - V_a)
     gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
