@@ -329,13 +329,13 @@ def test_kernel_ridge_gram_in_place_equals_the_formula():
 
 
 def test_multistep_all_pairs_law_equals_pair_by_pair_fractions():
+    import sys
     from fractions import Fraction
+    from pathlib import Path
 
     from verify.harness.discovery import load_claims
     from verify.rhm import balls_into_bins as bb
-    from pathlib import Path
     load_claims(Path(__file__).resolve().parents[1] / "lemmas")
-    import sys
     ms = sys.modules["lemmas.appendix_b_multistep_contraction"]
     V, m = 3, 2
     p = dict(V=V, m=m, L=2, levels="all", pairs="all", measure="quantile", delta=0.1, c=20)
