@@ -10,13 +10,17 @@ record as its task completes (atomically), so a crash or a kill loses only the t
 Executors:
 
 - ``serial``: one task after another in this process;
-- ``process``: a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes (spawned, so
-  no thread pool is inherited through ``fork``);
+- ``process``: a :class:`concurrent.futures.ProcessPoolExecutor` of ``workers`` processes, started by a
+  fork server that has imported torch, sympy and scipy once (:func:`mp_context`; spawned where the
+  platform has no fork server), so no thread pool of a process that computed is inherited through ``fork``;
 - ``dask``: a Dask ``distributed`` cluster (``pip install "hierarchy-proofs[dask]"``): a local one of
   ``workers`` processes on the loopback interface, or an existing one given by its scheduler address
   (``tcp://HOST:PORT``) or scheduler file (what ``dask-jobqueue`` or ``dask-scheduler
   --scheduler-file`` writes for SLURM/PBS clusters). The workers must import this package and read the
   ``lemmas/`` folder at the same path.
+
+A local Dask cluster starts its worker processes the same way (Dask's ``multiprocessing-method`` set to
+the fork server's for the cluster's start).
 """
 from __future__ import annotations
 
@@ -99,6 +103,26 @@ def check_executor(executor: str, workers: int | None, scheduler: str | None, sc
             raise ValueError('--executor dask needs Dask distributed: pip install "hierarchy-proofs[dask]"') from None
 
 
+#: What every task imports (torch, numpy, sympy, scipy.stats through the claim contract): the fork server
+#: imports it once, and each worker process is a fork of that server.
+PRELOAD = ("verify.harness.executors", "verify.harness.claims")
+
+
+def mp_context():
+    """The processes' start method: ``forkserver`` where the platform has it, ``spawn`` elsewhere.
+
+    A spawned worker starts a fresh interpreter and imports torch, sympy and scipy itself (about 2 s of CPU
+    each on a 2-core machine, issue 15); a fork-server worker is forked from one server process that has
+    imported them (:data:`PRELOAD`) and run nothing else, so no thread pool of a parent that computed is
+    inherited, which is what ``fork`` would risk."""
+    import multiprocessing as mp
+    if "forkserver" not in mp.get_all_start_methods():
+        return mp.get_context("spawn")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(list(PRELOAD))
+    return ctx
+
+
 def run(tasks: Iterable[Task], executor: str = "serial", workers: int | None = None, scheduler: str | None = None,
         scheduler_file: str | None = None, on_start: Callable[[Task], None] | None = None) -> Iterator[Outcome]:
     """Evaluate ``tasks``; yield each :class:`Outcome` as it completes (in completion order, except serially).
@@ -113,8 +137,7 @@ def run(tasks: Iterable[Task], executor: str = "serial", workers: int | None = N
         return
     n = workers or min(len(tasks), os.cpu_count() or 1) or 1
     if executor == "process":
-        import multiprocessing as mp
-        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("spawn")) as pool:
+        with cf.ProcessPoolExecutor(max_workers=n, mp_context=mp_context()) as pool:
             futures = [pool.submit(_safe, t) for t in tasks]
             for f in cf.as_completed(futures):
                 yield f.result()
@@ -126,8 +149,14 @@ def run(tasks: Iterable[Task], executor: str = "serial", workers: int | None = N
     elif scheduler_file:
         client = Client(scheduler_file=scheduler_file)
     else:  # a local cluster of processes on the loopback interface, no dashboard
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, silence_logs=40)
+        import dask
+        method = mp_context().get_start_method()
+        if method == "forkserver":
+            from multiprocessing import forkserver
+            forkserver.ensure_running()  # with this package's preload, before Dask asks for its own
+        with dask.config.set({"distributed.worker.multiprocessing-method": method}):
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                   dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     try:
         futures = [client.submit(_safe, t, pure=False, key=f"verify-{t.claim}-{t.case}-{i}")
