@@ -13,15 +13,21 @@ from pathlib import Path
 
 import pytest
 
+from verify.allocator import keep_freed_memory
+
+# freed buffers stay in the heap for the next case instead of page-faulting in anew (verify.allocator, issue 15)
+keep_freed_memory()
+
 # The package (torch, sympy, scipy: 1.8 s) is imported where it is first needed, not here: with pytest-xdist the
 # controller loads this file before it starts the workers, and only the workers collect and run claims (issue 15).
 
 HERE = Path(__file__).parent
 _VERDICTS = []
 # A verdict travels to the summary in its test report's user_properties, as plain values: with pytest-xdist the
-# case runs in a worker process and only the report reaches the controller that prints the summary.
-_VERDICT_KEY = "verdict_fields"
-_NOT_SENT = ("details", "params")
+# case runs in a worker process and only the report reaches the controller that prints the summary. The worker
+# also renders the row and names the device and the confidence, so the controller never imports the package
+# (torch, scipy and sympy would cost it 1.5 s of CPU beside two busy workers, issue 15).
+_VERDICT_KEY = "verdict_summary"
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -35,6 +41,14 @@ def pytest_collect_file(file_path: Path, parent):
 # worker, so the runs a module memoises are computed once; loss_decay and depth_requirement share their training
 # runs (``cached_experiment``), so they form one group.
 _SHARED_GROUPS = {"loss_decay": "paper_b_resnet", "depth_requirement": "paper_b_resnet"}
+
+
+def pytest_collection_finish(session):
+    """Move what collection built (modules, claims, parameter sets) out of the garbage collector's sight: it lives
+    until the end, and every full collection during the run would walk it again (issue 15: 0.8 s a worker)."""
+    import gc
+    gc.collect()
+    gc.freeze()
 
 
 class LemmaModule(pytest.Module):
@@ -69,8 +83,7 @@ class ClaimCaseItem(pytest.Item):
         with limit(int(os.environ.get("VERIFY_TEST_THREADS", "1"))):
             v = self.claim.evaluate(self.case, device)
         self.user_properties.append(("verdict", v.line()))
-        self.user_properties.append((_VERDICT_KEY, {f.name: getattr(v, f.name) for f in dataclasses.fields(v)
-                                                    if f.name not in _NOT_SENT}))
+        self.user_properties.append((_VERDICT_KEY, _summary_fields(v)))
         assert v.as_expected, (
             f"{v.line()}\n  {self.claim.reference}: {self.claim.measured}; case note: {self.case.note}")
 
@@ -81,14 +94,32 @@ class ClaimCaseItem(pytest.Item):
         return self.path, None, f"{self.claim.name}[{self.case.name}]"
 
 
+def _summary_fields(v) -> dict:
+    """What the summary needs of a verdict, as plain values: its row, its grouping, the device, the confidence."""
+    from verify.harness.stats import CONFIDENCE
+    return {"claim": v.claim, "role": v.role, "status": v.status, "as_expected": v.as_expected, "row": _row(v),
+            "device": v.device, "confidence": CONFIDENCE}
+
+
 def pytest_runtest_logreport(report):
     """Collect the verdict of every claim case that ran, in this process or in an xdist worker."""
     if report.when != "call":
         return
     for key, value in getattr(report, "user_properties", ()):
         if key == _VERDICT_KEY:
-            from verify.harness.claims import Verdict
-            _VERDICTS.append(Verdict(**value, details={}, params={}))
+            _VERDICTS.append(_Summary(**value))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Summary:
+    """A verdict as the summary sees it (:func:`_summary_fields`)."""
+    claim: str
+    role: str
+    status: str
+    as_expected: bool
+    row: list
+    device: str
+    confidence: float
 
 
 def _row(v) -> list[str]:
@@ -128,20 +159,18 @@ def _groups(verdicts) -> list[tuple[str, list]]:
 def pytest_terminal_summary(terminalreporter):
     if not _VERDICTS:
         return
-    import torch
-
-    from verify.harness.claims import device_name
-    from verify.harness.stats import CONFIDENCE
     tr = terminalreporter
-    tr.section(f"claims: measured vs the paper's bound ({device_name('cuda' if torch.cuda.is_available() else 'cpu')}; "
-               f"verdicts at {CONFIDENCE:.0%} one-sided confidence per case, exact cases exactly)")
+    devices = ", ".join(sorted({v.device for v in _VERDICTS}))
+    confidence = _VERDICTS[0].confidence
+    tr.section(f"claims: measured vs the paper's bound ({devices}; "
+               f"verdicts at {confidence:.0%} one-sided confidence per case, exact cases exactly)")
     groups, checks_of = _groups(_VERDICTS)
     for title, vs in groups:
         if not vs:
             continue
         tr.write_line("")
         tr.write_line(f"{title}: {len(vs)}", bold=True, red=title.startswith(("UNEXPECTED", "INCONCLUSIVE")))
-        rows = [_row(v) for v in vs]
+        rows = [list(v.row) for v in vs]
         if title.startswith("statements that fail as printed"):
             for r, v in zip(rows, vs):
                 cs = checks_of.get(v.claim, [])
