@@ -1,0 +1,60 @@
+"""verify.allocator: freed memory stays in the heap (no page fault per page on the next buffer of that size),
+and bad thresholds are refused by name."""
+import ctypes.util
+import platform
+import subprocess
+import sys
+
+import pytest
+
+from verify.allocator import keep_freed_memory
+
+_GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+
+# 20 buffers of 48 MiB allocated and freed in turn, each written through: glibc's default mmap threshold stops
+# rising at 32 MiB, so each is a fresh mmap whose pages all fault in (12,288 of 4 KiB, or fewer where the kernel
+# backs it with huge pages); kept in the heap, the first buffer faults them in and the others reuse them.
+_FAULTS_PER_BUFFER = """
+import resource, sys
+import numpy as np
+from verify.allocator import keep_freed_memory
+if sys.argv[1] == "keep":
+    assert keep_freed_memory()
+np.ones(1 << 10)  # numpy's own set-up first
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    a = np.ones((48 << 20) // 8)
+    del a
+print((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 20)
+"""
+
+
+def _faults_per_buffer(mode: str) -> float:
+    out = subprocess.run([sys.executable, "-c", _FAULTS_PER_BUFFER, mode], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+@pytest.mark.skipif(not _GLIBC, reason="glibc's mallopt")
+def test_freed_buffers_are_reused_without_page_faults():
+    default, kept = _faults_per_buffer("default"), _faults_per_buffer("keep")
+    assert default >= 24  # every buffer faults in anew: at least its 2 MiB huge pages
+    assert kept < default / 5, (default, kept)  # the first one's pages, reused
+
+
+@pytest.mark.skipif(not _GLIBC, reason="glibc's mallopt")
+def test_applies_on_glibc():
+    assert keep_freed_memory() is True
+
+
+def test_no_mallopt_is_not_an_error(monkeypatch):
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: "/no/such/libc.so")
+    assert keep_freed_memory() is False
+
+
+@pytest.mark.parametrize("kwargs, name", [({"mmap_threshold": 0}, "mmap_threshold"),
+                                          ({"mmap_threshold": 2 << 30}, "mmap_threshold"),
+                                          ({"trim_threshold": 1.5e6}, "trim_threshold"),
+                                          ({"trim_threshold": True}, "trim_threshold")])
+def test_bad_thresholds_are_refused_by_name(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        keep_freed_memory(**kwargs)
