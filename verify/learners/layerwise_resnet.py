@@ -172,8 +172,17 @@ def objective(V: torch.Tensor, Phi: torch.Tensor, Yhat: torch.Tensor, Y: torch.T
 def gradient(V, Phi, Yhat, Y, loss: str, reg: float) -> torch.Tensor:
     r"""Every label's :math:`\nabla F_j(v_j)=\frac1m\Phi^\top(\ell'(y_j\odot(\hat y_j+\Phi v_j))\odot y_j)+\lambda v_j`,
     column by column (so columns of ``V`` may be any points, with ``Yhat`` and ``Y`` the matching columns)."""
-    m = Y * (Yhat + Phi @ V)
-    return Phi.T @ (loss_derivative(m, loss) * Y) / Phi.shape[0] + reg * V
+    _check_loss(loss)
+    # The arithmetic of Y * (Yhat + Phi @ V), loss_derivative(., loss) * Y, Phi.T @ (.) / m + reg * V, operation by
+    # operation, in two buffers instead of eleven (issue 15): the same values to the bit.
+    D = Phi @ V
+    D.add_(Yhat).mul_(Y)  # the margins
+    if loss == "square":
+        D.sub_(1)
+    else:
+        D.neg_().sigmoid_().neg_()  # -sigmoid(-margin)
+    G = Phi.T @ D.mul_(Y)
+    return G.div_(Phi.shape[0]).add_(reg * V)
 
 
 def hessian(v: torch.Tensor, Phi, yhat, y, loss: str, reg: float) -> torch.Tensor:
@@ -215,28 +224,37 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     kappa = L / reg
     mom = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
     iters = torch.zeros(n, dtype=torch.long, device=Phi.device)
-    Z = V.clone()
     # Only the labels still running are computed (``idx``): a label stops for good once its gradient is small,
-    # and the labels stop hundreds of iterations apart, so this skips most of the arithmetic (issue 15). The
-    # gradients at V (the stopping rule) and at Z (the step) come from one call on the columns [V, Z]. Each label's
-    # iterates are the same as when every label is computed, up to the GEMM's summation order on fewer columns.
+    # and the labels stop hundreds of iterations apart, so this skips most of the arithmetic (issue 15). Their
+    # iterates live side by side in one buffer, VZ = [V | Z] (the running labels' V, then their momentum points Z),
+    # so the gradients at V (the stopping rule) and at Z (the step) come from one call, and nothing is gathered or
+    # scattered until a label stops. Each label's iterates are the same as when every label is computed, up to the
+    # GEMM's summation order on fewer columns.
     idx = torch.arange(n, device=Phi.device)
+    VZ = torch.cat([V, V], 1)
     Yhat2, Y2 = torch.cat([Yhat, Yhat], 1), torch.cat([Y, Y], 1)
-    for _ in range(max_iter):
+    for it in range(max_iter):
         k = idx.numel()
-        V_a, Z_a = V[:, idx], Z[:, idx]  # the running labels' columns, gathered once an iteration
-        g_both = gradient(torch.cat([V_a, Z_a], 1), Phi, Yhat2, Y2, loss, reg)
+        g_both = gradient(VZ, Phi, Yhat2, Y2, loss, reg)
         keep = g_both[:, :k].norm(dim=0) > eps_opt
         g = g_both[:, k:]
         if not bool(keep.all()):
-            idx, g, V_a, Z_a = idx[keep], g[:, keep], V_a[:, keep], Z_a[:, keep]
+            stop = ~keep
+            iters[idx[stop]] = it
+            V[:, idx[stop]] = VZ[:, :k][:, stop]
+            idx, g = idx[keep], g[:, keep]
             if idx.numel() == 0:
                 break
+            VZ = torch.cat([VZ[:, :k][:, keep], VZ[:, k:][:, keep]], 1)
+            k = idx.numel()
             Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
-        iters[idx] += 1
+        V_a, Z_a = VZ[:, :k], VZ[:, k:]
         V_new = Z_a - g / L
-        V[:, idx] = V_new
-        Z[:, idx] = V_new + mom * (V_new - V_a)
+        Z_a.copy_(V_new + mom * (V_new - V_a))
+        V_a.copy_(V_new)
+    else:  # max_iter iterations: the labels still running keep their last iterate
+        iters[idx] = max_iter
+        V[:, idx] = VZ[:, :idx.numel()]
     gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
     return V, {"iterations": iters.cpu().tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
                "L": L, "kappa": kappa}
