@@ -70,6 +70,30 @@ STATEMENT = (r"\text{(a) }\|p\|_{\mathcal H_\beta}^2\le\sum_{k\le K}W^k[p]\,\fra
              r"2\,\frac{\mathbb E[g^2\|\psi\|^2]-\|p\|^2}{q\|p\|^2}")
 FORMS = ("rkhs_norm", "rkhs_mc", "kernel_mc", "ridge", "readout_mean")
 
+#: Pure results by their arguments: the cube's eigenvalues, the kernel's coefficients and the seeded constant of
+#: B5 are asked for again and again with the same arguments (138 times for one eigenvalue list over the small
+#: cases; B5's constant three times a read-out case), so each is computed once (issue 15). A test that injects a
+#: bug empties every lemma module's ``RUNS_MEMO`` first (tests/test_claims_catch_bugs.py).
+RUNS_MEMO: dict = {}
+
+
+def _memoised(key: tuple, compute):
+    if key not in RUNS_MEMO:
+        RUNS_MEMO[key] = compute()
+    return RUNS_MEMO[key]
+
+
+def cube_eigenvalues(d: int, beta, exact: bool = False) -> list:
+    """:func:`verify.features.random_neurons.cube_eigenvalues` (ReLU), memoised in :data:`RUNS_MEMO`."""
+    key = ("cube_eigenvalues", d, type(beta).__name__, repr(beta), exact)
+    return list(_memoised(key, lambda: rn.cube_eigenvalues(d, beta, exact=exact)))
+
+
+def kernel_coefficients(beta, K: int, exact: bool = True) -> list:
+    """:func:`verify.features.random_neurons.kernel_coefficients` (ReLU), memoised in :data:`RUNS_MEMO`."""
+    key = ("kernel_coefficients", type(beta).__name__, repr(beta), K, exact)
+    return list(_memoised(key, lambda: rn.kernel_coefficients(beta, K, exact=exact)))
+
 
 # --- targets ----------------------------------------------------------------------------------
 def target(params: dict) -> dict:
@@ -100,7 +124,7 @@ def weights_by_degree(coefs: dict, d: int) -> list:
 
 def degree_bound(coefs: dict, d: int, K: int, beta, exact: bool = True):
     r""":math:`B_K(p,\beta)=\sum_{k\le K}W^k[p]d^k/(k!c_k(\beta))` (oo if some needed c_k is 0)."""
-    c = rn.kernel_coefficients(sympy.nsimplify(beta) if exact else float(beta), K, exact=exact)
+    c = kernel_coefficients(sympy.nsimplify(beta) if exact else float(beta), K, exact=exact)
     w = weights_by_degree(coefs, d)
     total = sympy.Integer(0)
     for k in range(K + 1):
@@ -114,7 +138,7 @@ def degree_bound(coefs: dict, d: int, K: int, beta, exact: bool = True):
 
 # --- (a) exact ----------------------------------------------------------------------------------
 def rkhs_norm_sq(coefs: dict, d: int, beta, exact: bool = True):
-    lam = rn.cube_eigenvalues(d, sympy.nsimplify(beta) if exact else beta, exact=exact)
+    lam = cube_eigenvalues(d, sympy.nsimplify(beta) if exact else beta, exact=exact)
     return rn.rkhs_norm_sq(coefs, lam, tol=1e-15)
 
 
@@ -123,7 +147,7 @@ def beta_table(coefs: dict, d: int, K: int, betas=(0.0, 0.05, 0.1, 0.25, 0.5, 0.
     for b in betas:
         rows.append({"beta": b, "rkhs_norm_sq": float(rkhs_norm_sq(coefs, d, b, exact=False)),
                      "bound_B_K": float(degree_bound(coefs, d, K, b, exact=False)),
-                     "c_k": [float(c) for c in rn.kernel_coefficients(b, K, exact=False)]})
+                     "c_k": [float(c) for c in kernel_coefficients(b, K, exact=False)]})
     return rows
 
 
@@ -132,11 +156,11 @@ def exact(case: Case) -> Measurement:
     coefs = target(p)
     d, beta = p["d"], p["beta"]
     value = rkhs_norm_sq(coefs, d, sympy.nsimplify(beta), exact=True)
-    lam = rn.cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)
+    lam = cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)
     return Measurement(value=value, details={
         "target_degree": ptf.fourier_degree(coefs), "target_l2_sq": float(sum(c ** 2 for c in coefs.values())),
         "eigenvalues": [sympy.sstr(l) for l in lam], "eigenvalues_float": [float(sympy.N(l)) for l in lam],
-        "c_k_exact": [sympy.sstr(c) for c in rn.kernel_coefficients(sympy.nsimplify(beta), p["K"])],
+        "c_k_exact": [sympy.sstr(c) for c in kernel_coefficients(sympy.nsimplify(beta), p["K"])],
         "beta_table": beta_table(coefs, d, p["K"])})
 
 
@@ -199,7 +223,7 @@ def empirical_kernel(p: dict, generator) -> Measurement:
     jointly 99 % over the d+1 degrees; at most 1 when the closed form lies in every interval."""
     d, beta, n = p["d"], p["beta"], p["neurons"]
     z = mc_eigen_samples(d, float(beta), n, generator)
-    lam = np.array([float(sympy.N(l, 30)) for l in rn.cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)])
+    lam = np.array([float(sympy.N(l, 30)) for l in cube_eigenvalues(d, sympy.nsimplify(beta), exact=True)])
     conf = bonferroni(2 * (d + 1))  # two sides, d+1 degrees
     mean, se = z.mean(1), z.std(1, ddof=1) / np.sqrt(n)
     radius = stats.t.ppf(conf, n - 1) * se
@@ -240,7 +264,7 @@ def _min_norm_g(coefs: dict, d: int, lam: np.ndarray, psi: np.ndarray) -> np.nda
 
 
 def in_rkhs(coefs: dict, d: int, beta: float) -> bool:
-    lam = np.array(rn.cube_eigenvalues(d, beta))
+    lam = np.array(cube_eigenvalues(d, beta))
     return bool(np.all(np.abs(lam[[len(S) for S in coefs]]) > 1e-15))
 
 
@@ -249,7 +273,7 @@ def mc_error(coefs: dict, d: int, q: int, beta: float, generator, chunk: int = 8
     (minimum-norm g, B5) on q fresh neurons, on all of the cube."""
     X = torch.from_numpy(ptf.all_points(d).astype(np.float64))
     y = ptf.evaluate_expansion(coefs, X.numpy())
-    lam = np.array(rn.cube_eigenvalues(d, beta))
+    lam = np.array(cube_eigenvalues(d, beta))
     f = np.zeros_like(y)
     for start in range(0, q, chunk):
         m = min(chunk, q - start)
@@ -263,7 +287,7 @@ def mc_error(coefs: dict, d: int, q: int, beta: float, generator, chunk: int = 8
 def rf_constant(coefs: dict, d: int, beta: float, generator, neurons: int = 50000) -> tuple[float, float]:
     r"""Monte-Carlo :math:`\mathbb E_\omega[g(\omega)^2\|\psi_\omega\|^2]` (B5) and its standard error."""
     X = torch.from_numpy(ptf.all_points(d).astype(np.float64))
-    lam = np.array(rn.cube_eigenvalues(d, beta))
+    lam = np.array(cube_eigenvalues(d, beta))
     if not in_rkhs(coefs, d, beta):
         return float("inf"), 0.0
     vals = []
@@ -281,8 +305,10 @@ def expected_mc_error(params: dict, q: int) -> tuple[float, float]:
     the constant is estimated from an independent neuron sample (``bound_seed``)."""
     coefs = target(params)
     beta = params.get("bound_beta", params["beta"])
-    gen = torch.Generator().manual_seed(params.get("bound_seed", 1234))
-    e, se = rf_constant(coefs, params["d"], beta, gen, params.get("bound_neurons", 50000))
+    seed, neurons = params.get("bound_seed", 1234), params.get("bound_neurons", 50000)
+    # a seeded draw of its own: the same parameters give the same constant, so it is drawn once
+    key = ("rf_constant", repr(sorted(coefs.items())), params["d"], type(beta).__name__, repr(beta), seed, neurons)
+    e, se = _memoised(key, lambda: rf_constant(coefs, params["d"], beta, torch.Generator().manual_seed(seed), neurons))
     norm2 = float(sum(float(c) ** 2 for c in coefs.values()))
     return (e - norm2) / (q * norm2), se / (q * norm2)
 
