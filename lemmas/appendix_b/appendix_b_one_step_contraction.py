@@ -59,21 +59,39 @@ def worst_z_constants(P: np.ndarray, m: int) -> np.ndarray:
         return np.where(s > 1e-12, 1.0 / (m * s**2), np.inf)
 
 
+#: Exact laws of C by (V, m, z, matrix): ``exact_pair_V4_m4`` and ``exact_bound_halved_V4_m4`` read one law
+#: two ways, and the V = m = 4 cases share one enumeration of 10,147 tables (issue 15). A test that injects a bug
+#: empties every lemma module's ``RUNS_MEMO`` first (tests/test_claims_catch_bugs.py).
+RUNS_MEMO: dict = {}
+
+
+def law_of_c(V: int, m: int, z_name: str, balanced: bool = False) -> dict:
+    r"""The exact law ``{C: probability}`` of :math:`C=\|z\|^2/(m\|Pz\|^2)` over every table (``balanced``: the
+    one table with every entry m/V)."""
+    key = ("law", V, m, z_name, balanced)
+    if key not in RUNS_MEMO:
+        if not balanced and ("tables", V, m) not in RUNS_MEMO:
+            RUNS_MEMO[("tables", V, m)] = list(bb.enumerate_tables(V, m))
+        z = [Fraction(int(x)) for x in bb.probe_vector(z_name, V)]
+        zz = sum(x * x for x in z)
+        law = {}
+        for t, prob in bb.enumerate_tables(V, m) if balanced else RUNS_MEMO[("tables", V, m)]:
+            if balanced:
+                t = np.full((V, V), m // V)
+                prob = Fraction(1)
+            pz2 = sum((sum(int(t[a, b]) * z[b] for b in range(V)) / m) ** 2 for a in range(V))
+            c = sympy.oo if pz2 == 0 else sympy.Rational((zz / (m * pz2)).numerator, (zz / (m * pz2)).denominator)
+            law[c] = law.get(c, Fraction(0)) + prob
+            if balanced:
+                break
+        RUNS_MEMO[key] = law
+    return dict(RUNS_MEMO[key])
+
+
 def exact(case: Case) -> Measurement:
     p = case.params
     V, m, delta = p["V"], p["m"], Fraction(p["delta"]).limit_denominator()
-    z = [Fraction(int(x)) for x in bb.probe_vector(p["z"], V)]
-    zz = sum(x * x for x in z)
-    law = {}
-    for t, prob in bb.enumerate_tables(V, m):
-        if p.get("matrix") == "balanced":
-            t = np.full((V, V), m // V)
-            prob = Fraction(1)
-        pz2 = sum((sum(int(t[a, b]) * z[b] for b in range(V)) / m) ** 2 for a in range(V))
-        c = sympy.oo if pz2 == 0 else sympy.Rational((zz / (m * pz2)).numerator, (zz / (m * pz2)).denominator)
-        law[c] = law.get(c, Fraction(0)) + prob
-        if p.get("matrix") == "balanced":
-            break
+    law = law_of_c(V, m, p["z"], p.get("matrix") == "balanced")
     values = sorted(law, key=lambda c: float(c))
     acc, c_delta = Fraction(0), None
     for c in values:
