@@ -116,6 +116,22 @@ def headroom(part: str, r2: np.ndarray, r4: np.ndarray, V: int, m: int, delta: f
     raise ValueError(f"unknown part {part!r}")
 
 
+#: Every table of (V, m) with its exact probability: the two V = m = 4 exact cases share one enumeration of 10,147
+#: tables (issue 15). A test that injects a bug empties every lemma module's ``RUNS_MEMO`` first
+#: (tests/test_claims_catch_bugs.py).
+RUNS_MEMO: dict = {}
+
+
+def exact_tables(V: int, m: int) -> tuple:
+    """``(tables, N, probabilities)``: :func:`verify.rhm.balls_into_bins.enumerate_tables` as a tuple of int64
+    tables, their stack of Python integers (object array, for exact moments) and their Fractions."""
+    if (V, m) not in RUNS_MEMO:
+        tabs, probs = zip(*bb.enumerate_tables(V, m))
+        RUNS_MEMO[(V, m)] = tabs, np.array([t.astype(object) for t in tabs], dtype=object), probs
+    tabs, N, probs = RUNS_MEMO[(V, m)]
+    return tabs, N.copy(), probs
+
+
 def exact(case: Case) -> Measurement:
     p = case.params
     if p["part"] == "identity":
@@ -124,8 +140,7 @@ def exact(case: Case) -> Measurement:
                                              "min_ratio": str(w)})
     V, m, delta = p["V"], p["m"], p["delta"]
     z = [Fraction(int(x)) for x in bb.probe_vector(p["z"], V)]
-    tabs, probs = zip(*bb.enumerate_tables(V, m))
-    N = np.array([t.astype(object) for t in tabs], dtype=object)
+    tabs, N, probs = exact_tables(V, m)
     r2, r4 = normalized_moments(N, z, m)
     # exact quantiles of the law over tables: expand by probabilities
     probs = np.array([float(pr) for pr in probs])
