@@ -7,8 +7,14 @@ Large cases carry the ``large`` marker and are skipped without CUDA, unless
 """
 from __future__ import annotations
 
-import dataclasses
 import os
+
+# numpy's OpenBLAS reads this when it loads (nothing here has imported numpy yet): one thread, as torch has
+# (VERIFY_TEST_THREADS), instead of a thread per core in each of the workers that share those cores; its idle
+# threads spin, and with two workers on two cores the suite took 8 s more CPU (issue 15)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("VERIFY_TEST_THREADS", "1"))
+
+import dataclasses
 from pathlib import Path
 
 import pytest

@@ -6,6 +6,11 @@ Freed memory stays in the heap (:mod:`verify.allocator`), and what collection bu
 collector's sight: neither changes a computed value, both take seconds off the suite (issue 15)."""
 import os
 
+# numpy's OpenBLAS reads this when it loads (nothing here has imported numpy yet): one thread, as torch has
+# (VERIFY_TEST_THREADS), instead of a thread per core in each of the workers that share those cores; its idle
+# threads spin, and with two workers on two cores the suite took 8 s more CPU (issue 15)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("VERIFY_TEST_THREADS", "1"))
+
 import pytest
 
 from verify.allocator import keep_freed_memory
