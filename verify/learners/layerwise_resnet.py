@@ -155,13 +155,6 @@ def loss_derivatives(margin: torch.Tensor, loss: str):
     return -s, s * (1 - s)
 
 
-def loss_derivative(margin: torch.Tensor, loss: str) -> torch.Tensor:
-    """First derivative of the loss in the margin alone (the same values as ``loss_derivatives(...)[0]``): the
-    gradient needs no second derivative, and at the read-out's sizes every skipped operation counts (issue 15)."""
-    _check_loss(loss)
-    return margin - 1 if loss == "square" else -torch.sigmoid(-margin)
-
-
 def objective(V: torch.Tensor, Phi: torch.Tensor, Yhat: torch.Tensor, Y: torch.Tensor, loss: str, reg: float):
     r"""Per label j: :math:`F_j(v)=\frac1m\sum_i\ell(y_{ij}(\hat y_{ij}+\langle\Phi_i,v\rangle))+\frac\lambda2\|v\|^2`
     (``V`` is ``(q, n)``, one column per label); returns the ``(n,)`` vector of values."""
@@ -173,8 +166,8 @@ def gradient(V, Phi, Yhat, Y, loss: str, reg: float) -> torch.Tensor:
     r"""Every label's :math:`\nabla F_j(v_j)=\frac1m\Phi^\top(\ell'(y_j\odot(\hat y_j+\Phi v_j))\odot y_j)+\lambda v_j`,
     column by column (so columns of ``V`` may be any points, with ``Yhat`` and ``Y`` the matching columns)."""
     _check_loss(loss)
-    # The arithmetic of Y * (Yhat + Phi @ V), loss_derivative(., loss) * Y, Phi.T @ (.) / m + reg * V, operation by
-    # operation, in two buffers instead of eleven (issue 15): the same values to the bit.
+    # The arithmetic of Y * (Yhat + Phi @ V), loss_derivatives(., loss)[0] * Y, Phi.T @ (.) / m + reg * V, operation
+    # by operation, in two buffers instead of eleven (issue 15): the same values to the bit.
     D = Phi @ V
     D.add_(Yhat).mul_(Y)  # the margins
     if loss == "square":
