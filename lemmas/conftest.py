@@ -7,22 +7,11 @@ Large cases carry the ``large`` marker and are skipped without CUDA, unless
 """
 from __future__ import annotations
 
-import os
-
-# numpy's OpenBLAS reads this when it loads (nothing here has imported numpy yet): one thread, as torch has
-# (VERIFY_TEST_THREADS), instead of a thread per core in each of the workers that share those cores; its idle
-# threads spin, and with two workers on two cores the suite took 8 s more CPU (issue 15)
-os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("VERIFY_TEST_THREADS", "1"))
-
 import dataclasses
+import os
 from pathlib import Path
 
 import pytest
-
-from verify.allocator import keep_freed_memory
-
-# freed buffers stay in the heap for the next case instead of page-faulting in anew (verify.allocator, issue 15)
-keep_freed_memory()
 
 # The package (torch, sympy, scipy: 1.8 s) is imported where it is first needed, not here: with pytest-xdist the
 # controller loads this file before it starts the workers, and only the workers collect and run claims (issue 15).
@@ -47,14 +36,6 @@ def pytest_collect_file(file_path: Path, parent):
 # worker, so the runs a module memoises are computed once; loss_decay and depth_requirement share their training
 # runs (``cached_experiment``), so they form one group.
 _SHARED_GROUPS = {"loss_decay": "paper_b_resnet", "depth_requirement": "paper_b_resnet"}
-
-
-def pytest_collection_finish(session):
-    """Move what collection built (modules, claims, parameter sets) out of the garbage collector's sight: it lives
-    until the end, and every full collection during the run would walk it again (issue 15: 0.8 s a worker)."""
-    import gc
-    gc.collect()
-    gc.freeze()
 
 
 class LemmaModule(pytest.Module):
