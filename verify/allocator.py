@@ -5,10 +5,10 @@ fresh ``mmap`` and returns it to the kernel when it is freed; it also trims free
 beyond its *trim threshold*. The next buffer of that size then takes one page fault per 4 KiB page, and the
 kernel zeroes each page. Work that allocates and frees many mid-sized tensors -- the test suite, one small case
 after another -- spends seconds in those faults: issue 15 measured 4.4 million minor faults and 8.5 s of system
-time in one run of the suite on a 2-core machine, against 1.2 million and 3.1 s with the thresholds raised.
+time in one run of the suite on a 2-core machine, against 0.9 million and 2-3 s with the thresholds raised.
 
 :func:`keep_freed_memory` raises both thresholds with ``mallopt`` for the rest of the process. It changes where
-memory comes from, never what is computed; the price is a higher peak resident size (1.0 to 1.5 GB for the suite).
+memory comes from, never what is computed; the price is a higher peak resident size (1.0 to 1.4 GB for the suite's largest process).
 It does nothing on a C library without ``mallopt`` (macOS, Windows, musl), where it returns ``False``.
 """
 from __future__ import annotations
