@@ -5,9 +5,14 @@ the suite on a 2-core machine (issue 15).
 - numpy's OpenBLAS runs on one thread, as torch does in the tests (``VERIFY_TEST_THREADS``), instead of starting a
   thread per core in each of the pytest-xdist workers that share those cores (its idle threads spin);
 - freed memory stays in the heap for the next test instead of page-faulting in anew (:mod:`verify.allocator`);
-- what collection built is moved out of the garbage collector's sight, so its full collections do not walk it.
+- the garbage collector is off while collection imports the package (torch, scipy, sympy, hypothesis: millions of
+  objects), instead of walking the growing heap again and again (a second per worker); what collection built is
+  then moved out of its sight, so its full collections during the tests do not walk it either.
 """
+import gc
 import os
+
+import pytest
 
 # OpenBLAS reads this when numpy loads it
 os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("VERIFY_TEST_THREADS", "1"))
@@ -17,8 +22,20 @@ from verify.allocator import keep_freed_memory  # noqa: E402
 keep_freed_memory()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session):
+    """No garbage collection while the modules are imported and the tests collected (imports make few cycles; the
+    collector would walk every object already imported, many times over)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return (yield)
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def pytest_collection_finish(session):
     """Freeze what collection built (modules, claims, parameter sets): it lives until the end of the run."""
-    import gc
     gc.collect()
     gc.freeze()

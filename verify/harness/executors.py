@@ -104,8 +104,9 @@ def check_executor(executor: str, workers: int | None, scheduler: str | None, sc
 
 
 #: What every task imports (torch, numpy, sympy, scipy.stats through the claim contract): the fork server
-#: imports it once, and each worker process is a fork of that server.
-PRELOAD = ("verify.harness.executors", "verify.harness.claims")
+#: imports it once (:mod:`verify.harness.preload`, with the garbage collector off), and each worker process is a
+#: fork of that server.
+PRELOAD = ("verify.harness.preload",)
 
 
 def mp_context():
