@@ -141,6 +141,19 @@ def test_samplers_are_deterministic_in_the_generator():
     assert torch.equal(a, b)
 
 
+
+@pytest.mark.parametrize("V,m,n", [(30, 64, 600), (32, 8, 2000), (8, 4, 5000), (45, 45, 300), (2, 1, 50), (1, 3, 7)])
+def test_placements_are_the_argsort_of_their_keys(V, m, n):
+    # the CPU fast path (numpy's sort of the keys' bits, torch.argsort again where tied keys of two colours meet)
+    # against the definition: the slots' colours in the order of the same uniform float32 keys
+    keys = torch.rand(n, m * V, generator=torch.Generator().manual_seed(V + m))
+    want = torch.argsort(keys, dim=1) // m
+    got = bb.sample_placements(V, m, n, torch.Generator().manual_seed(V + m))
+    assert got.dtype == torch.int64 and torch.equal(got, want)
+    if m * V >= 256:  # rows where keys of two colours tie: the path that re-sorts them is exercised
+        s = keys.sort(dim=1).values
+        assert bool((s[:, 1:] == s[:, :-1]).any())
+
 # -- the finite-size maps of the large cases (helpers in the lemma modules) -------------------------------
 def _lemma(name):
     import sys
