@@ -2,6 +2,7 @@
 limits (float64/float32 GEMM peak, memory copy bandwidth, both on one thread and on all) and the record."""
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -41,6 +42,7 @@ def machine_limits(quick: bool = False) -> dict:
     dst = torch.empty_like(big)
     dst.copy_(big)  # touch the pages once
     default = torch.get_num_threads()  # (the scripts run on one thread; the limits on every core are shown too)
+    out["python_loop_mops"] = _python_loop_mops()
     for threads in sorted({1, os.cpu_count() or 1}):
         torch.set_num_threads(threads)
         try:
@@ -54,6 +56,19 @@ def machine_limits(quick: bool = False) -> dict:
         finally:
             torch.set_num_threads(default)
     return out
+
+
+def _python_loop_mops(n: int = 2_000_000) -> float:
+    """Million iterations a second of a plain Python loop (best of three): the interpreter's speed, which the
+    test suite's many small operations depend on as much as on the GEMM peak."""
+    best = math.inf
+    for _ in range(3):
+        t = time.perf_counter()
+        s = 0
+        for i in range(n):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return n / best / 1e6
 
 
 def write(name: str, out_path: str | None, data: dict, started: float, device="cpu") -> Path:

@@ -4,6 +4,9 @@
     python benchmarks/test_suite.py --repo /path/to/other  # also another checkout (an earlier commit, say)
     python benchmarks/test_suite.py --repeats 2            # interleaved: every checkout and load once a round
 
+The record also holds the machine's speed (GEMM peak, copy bandwidth, a plain Python loop) measured before and
+after the runs.
+
 Each run is ``pytest -n auto --dist loadgroup lemmas/ tests/`` in the checkout, with ``PYTHONPATH`` set to it
 (so another checkout's ``verify`` is the one tested), and a JUnit report from which the seconds of every test
 module are summed. The load is one Python process spinning on one core for the whole run. The record,
@@ -22,7 +25,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from _common import ROOT, write
+from _common import ROOT, machine_limits, write
 
 COMMAND = ["-m", "pytest", "-n", "auto", "--dist", "loadgroup", "lemmas/", "tests/", "-q", "-p", "no:cacheprovider"]
 
@@ -83,6 +86,9 @@ def main(argv=None) -> int:
         if not (r / "lemmas").is_dir() or not (r / "tests").is_dir():
             ap.error(f"--repo {r}: not a checkout of this package (no lemmas/ and tests/)")
     started = time.perf_counter()
+    # the machine's speed before and after the runs: the same commit measures seconds apart on different days
+    # of one cloud machine, so a record's seconds are read beside it
+    machine = {"before": machine_limits(quick=True)}
     runs = []
     for rnd in range(args.repeats):
         for repo in repos:
@@ -92,8 +98,10 @@ def main(argv=None) -> int:
                 runs.append(run)
                 print(f"round {rnd} {run['commit'][:10]} {'loaded' if loaded else 'quiet '}: "
                       f"{run['wall_seconds']:.1f} s, {run['summary']}", flush=True)
+    machine["after"] = machine_limits(quick=True)
     write("test_suite", args.out, {"command": "pytest " + " ".join(COMMAND[2:]), "cpus": os.cpu_count(),
-                                   "load": "one process spinning on one core", "runs": runs}, started)
+                                   "load": "one process spinning on one core", "machine": machine, "runs": runs},
+          started)
     return 0 if all(r["exit_status"] == 0 for r in runs) else 1
 
 
