@@ -229,7 +229,8 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     for it in range(max_iter):
         k = idx.numel()
         g_both = gradient(VZ, Phi, Yhat2, Y2, loss, reg)
-        keep = g_both[:, :k].norm(dim=0) > eps_opt
+        # Tensor.norm(dim=0) is this call behind a Python dispatcher that cost as much as the norm (issue 15)
+        keep = torch.linalg.vector_norm(g_both[:, :k], 2, 0) > eps_opt
         g = g_both[:, k:]
         if not bool(keep.all()):
             stop = ~keep
@@ -242,8 +243,11 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
             k = idx.numel()
             Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
         V_a, Z_a = VZ[:, :k], VZ[:, k:]
-        V_new = Z_a - g / L
-        Z_a.copy_(V_new + mom * (V_new - V_a))
+        # V_new = Z - g / L; Z = V_new + mom (V_new - V); V = V_new: the same operations, two fewer buffers
+        V_new = torch.div(g, L)
+        torch.sub(Z_a, V_new, out=V_new)
+        step = torch.sub(V_new, V_a).mul_(mom)
+        torch.add(V_new, step, out=Z_a)
         V_a.copy_(V_new)
     else:  # max_iter iterations: the labels still running keep their last iterate
         iters[idx] = max_iter
