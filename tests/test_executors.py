@@ -3,8 +3,6 @@ case runs, a failing case leaves the others' records, and a killed run resumes w
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -12,6 +10,10 @@ from pathlib import Path
 import pytest
 
 from verify import cli
+from verify.harness.executors import mp_context
+
+# One worker runs them all under pytest-xdist, so they share one fork server (it imports the package once).
+pytestmark = pytest.mark.xdist_group("executors")
 
 TOYS = textwrap.dedent('''
     import os, time
@@ -92,22 +94,29 @@ def test_a_failing_case_leaves_the_others_records_and_a_nonzero_exit(tmp_path, c
     assert sorted(p.stem for p in (tmp_path / "r" / "toy_random").glob("*.json")) == ["a", "b", "control", "slow"]
 
 
+def _run_with_slow_case_sleeping(argv):
+    os.environ["TOY_SLEEP"] = "60"  # in the killed process only: the resumed run's "slow" case does not sleep
+    cli.main(argv)
+
+
 def test_a_killed_run_resumes_without_recomputing(tmp_path):
     lem = _lemmas(tmp_path)
     out = tmp_path / "r"
-    env = {**os.environ, "TOY_SLEEP": "60"}
-    proc = subprocess.Popen([sys.executable, "-m", "verify.cli", "--lemmas", str(lem), "run", "--device", "cpu",
-                             "--results", str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    # `verify run` in a process of its own, killed with SIGKILL mid-run; forked from the executors' fork server,
+    # which has imported the package already (a fresh interpreter spends 2 s of CPU importing it)
+    proc = mp_context().Process(target=_run_with_slow_case_sleeping, args=(
+        ["--lemmas", str(lem), "run", "--device", "cpu", "--results", str(out)],))
+    proc.start()
     try:
         deadline = time.time() + 120
         while not (out / "toy_random" / "b.json").exists():  # a and b done; "slow" is sleeping
-            assert time.time() < deadline and proc.poll() is None
-            time.sleep(0.2)
-        time.sleep(0.5)
+            assert time.time() < deadline and proc.is_alive()
+            time.sleep(0.05)
+        time.sleep(0.2)
     finally:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.join()
+    assert proc.exitcode == -signal.SIGKILL
     done = {p.stem: json.loads(p.read_text())["run_id"] for p in (out / "toy_random").glob("*.json")}
     assert set(done) == {"a", "b"}
     assert _run(lem, "--resume", "--results", str(out)) == 0
