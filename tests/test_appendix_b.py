@@ -154,6 +154,18 @@ def test_placements_are_the_argsort_of_their_keys(V, m, n):
         s = keys.sort(dim=1).values
         assert bool((s[:, 1:] == s[:, :-1]).any())
 
+
+def test_placements_under_a_float64_default_dtype():
+    # torch.rand draws the keys in the default dtype: float64 keys take torch.argsort, never a float32 bit view
+    old = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        keys = torch.rand(50, 40, generator=torch.Generator().manual_seed(1))
+        got = bb.sample_placements(8, 5, 50, torch.Generator().manual_seed(1))
+    finally:
+        torch.set_default_dtype(old)
+    assert keys.dtype == torch.float64 and got.shape == (50, 40) and torch.equal(got, torch.argsort(keys, dim=1) // 5)
+
 # -- the finite-size maps of the large cases (helpers in the lemma modules) -------------------------------
 def _lemma(name):
     import sys

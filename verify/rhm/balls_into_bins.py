@@ -174,7 +174,7 @@ def sample_placements(V: int, m: int, n: int, generator: torch.Generator, device
     if n == 0:  # argsort of an empty [0, m V] tensor still sizes buffers by m V: seconds and GBs at m = 1e9
         return torch.zeros(0, m * V, dtype=torch.int64, device=device)
     keys = torch.rand(n, m * V, generator=generator).to(device)
-    if keys.device.type == "cpu" and m * V <= _FEW_TIES:
+    if keys.device.type == "cpu" and keys.dtype == torch.float32 and m * V <= _FEW_TIES:  # (default dtype float32)
         return _colours_in_slot_order(keys, m)
     return torch.argsort(keys, dim=1) // m
 
@@ -191,7 +191,8 @@ def _colours_in_slot_order(keys: torch.Tensor, m: int) -> torch.Tensor:
     Uniform float32 keys are non-negative, so they sort as their int32 bit patterns, which numpy sorts with
     its vectorised sort. Two sorts may order tied keys differently, and float32 keys do tie (11 % of the rows at
     :math:`mV=1920`, hence :data:`_FEW_TIES`). A row's colours can differ only where two tied keys have
-    different colours; such rows (a few in a hundred) are sorted again by ``torch.argsort`` itself."""
+    different colours; such rows (about one in ten at :math:`mV=1920`) are sorted again by ``torch.argsort``
+    itself."""
     bits = keys.numpy().view(np.int32)
     order = np.argsort(bits, axis=1)
     tied = np.sort(bits, axis=1)  # the keys in slot order (sorting again is faster than gathering them)
