@@ -9,7 +9,6 @@ the suite on a 2-core machine (issue 15).
   objects), instead of walking the growing heap again and again (a second per worker); what collection built is
   then moved out of its sight, so its full collections during the tests do not walk it either.
 """
-import gc
 import os
 
 import pytest
@@ -17,25 +16,14 @@ import pytest
 # OpenBLAS reads this when numpy loads it
 os.environ.setdefault("OPENBLAS_NUM_THREADS", os.environ.get("VERIFY_TEST_THREADS", "1"))
 
-from verify.allocator import keep_freed_memory  # noqa: E402
+from verify.allocator import collector_paused, keep_freed_memory  # noqa: E402
 
 keep_freed_memory()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_collection(session):
-    """No garbage collection while the modules are imported and the tests collected (imports make few cycles; the
-    collector would walk every object already imported, many times over)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    """Collection (the imports of every claim and test module, then the tests) with the collector paused, and what
+    it built frozen: it lives until the end of the run (:func:`verify.allocator.collector_paused`)."""
+    with collector_paused():
         return (yield)
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def pytest_collection_finish(session):
-    """Freeze what collection built (modules, claims, parameter sets): it lives until the end of the run."""
-    gc.collect()
-    gc.freeze()

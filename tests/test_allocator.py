@@ -1,13 +1,15 @@
 """verify.allocator: freed memory stays in the heap (no page fault per page on the next buffer of that size),
-and bad thresholds are refused by name."""
+and bad thresholds are refused by name; the garbage collector paused for a block, what it left frozen."""
 import ctypes.util
+import gc
+import weakref
 import platform
 import subprocess
 import sys
 
 import pytest
 
-from verify.allocator import keep_freed_memory
+from verify.allocator import collector_paused, keep_freed_memory
 
 _GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
@@ -18,7 +20,7 @@ _FAULTS_PER_BUFFER = """
 import ctypes, resource, sys
 ctypes.CDLL(None).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE: 4 KiB pages, so the count does not hang on huge pages
 import numpy as np
-from verify.allocator import keep_freed_memory
+from verify.allocator import collector_paused, keep_freed_memory
 if sys.argv[1] == "keep":
     assert keep_freed_memory()
 np.ones(1 << 10)  # numpy's own set-up first
@@ -60,3 +62,27 @@ def test_no_mallopt_is_not_an_error(monkeypatch):
 def test_bad_thresholds_are_refused_by_name(kwargs, name):
     with pytest.raises(ValueError, match=name):
         keep_freed_memory(**kwargs)
+
+
+class _Node:
+    pass
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_collector_paused_freezes_what_the_block_left_and_restores_the_collector(enabled):
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused():
+            assert not gc.isenabled()
+            kept = [_Node() for _ in range(1000)]
+            cycle = _Node()
+            cycle.me = cycle  # garbage once the block ends: collected, not frozen
+            dead = weakref.ref(cycle)
+            del cycle
+        assert gc.isenabled() is enabled
+        assert dead() is None
+        assert gc.get_freeze_count() >= frozen + len(kept)
+    finally:
+        (gc.enable if was else gc.disable)()

@@ -8,15 +8,18 @@ after another -- spends seconds in those faults: issue 15 measured 4.4 million m
 time in one run of the suite on a 2-core machine, against 0.9 million and 2-3 s with the thresholds raised.
 
 :func:`keep_freed_memory` raises both thresholds with ``mallopt`` for the rest of the process. It changes where
-memory comes from, never what is computed; the price is a higher peak resident size (1.0 to 1.4 GB for the suite's largest process).
+memory comes from, never what is computed; the price is a higher peak resident size (1.0 to 1.4 GB for the
+suite's largest process).
 It does nothing on a C library without ``mallopt`` (macOS, Windows, musl), where it returns ``False``.
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import gc
 
-__all__ = ["keep_freed_memory"]
+__all__ = ["collector_paused", "keep_freed_memory"]
 
 # mallopt's parameter numbers, from glibc's <malloc.h>
 _M_TRIM_THRESHOLD = -1
@@ -43,3 +46,24 @@ def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: int 
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(_M_MMAP_THRESHOLD, mmap_threshold)) and bool(mallopt(_M_TRIM_THRESHOLD, trim_threshold))
+
+
+@contextlib.contextmanager
+def collector_paused():
+    """The garbage collector off for the block (imports build millions of objects and few cycles, and the collector
+    would walk the growing heap again and again: a second of CPU for torch, scipy and sympy on a 2-core machine,
+    issue 15); at its end, what the block left alive is frozen out of the collector's sight (``gc.freeze``), so
+    later collections do not walk it either, and a forked process shares its pages instead of copying them. The
+    collector is then as it was before the block.
+
+    Used by the repository's ``conftest.py`` around test collection and by :mod:`verify.harness.preload` in the
+    executors' fork server."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()  # the block's garbage, so that it is not frozen with the rest
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
