@@ -141,7 +141,6 @@ def test_samplers_are_deterministic_in_the_generator():
     assert torch.equal(a, b)
 
 
-
 @pytest.mark.parametrize("V,m,n", [(30, 64, 600), (32, 8, 2000), (8, 4, 5000), (45, 45, 300), (2, 1, 50), (1, 3, 7)])
 def test_placements_are_the_argsort_of_their_keys(V, m, n):
     # the CPU fast path (numpy's sort of the keys' bits, torch.argsort again where tied keys of two colours meet)
@@ -165,6 +164,7 @@ def test_placements_under_a_float64_default_dtype():
     finally:
         torch.set_default_dtype(old)
     assert keys.dtype == torch.float64 and got.shape == (50, 40) and torch.equal(got, torch.argsort(keys, dim=1) // 5)
+
 
 # -- the finite-size maps of the large cases (helpers in the lemma modules) -------------------------------
 def _lemma(name):
