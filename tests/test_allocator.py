@@ -1,5 +1,6 @@
 """verify.allocator: freed memory stays in the heap (no page fault per page on the next buffer of that size),
-and bad thresholds are refused by name; the garbage collector paused for a block, what it left frozen."""
+and bad thresholds are refused by name; the garbage collector paused for a block, what it left frozen; its young
+generation collected less often."""
 import ctypes.util
 import gc
 import weakref
@@ -9,7 +10,7 @@ import sys
 
 import pytest
 
-from verify.allocator import collector_paused, keep_freed_memory
+from verify.allocator import collect_less_often, collector_paused, keep_freed_memory
 
 _GLIBC = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
 
@@ -86,3 +87,24 @@ def test_collector_paused_freezes_what_the_block_left_and_restores_the_collector
         assert gc.get_freeze_count() >= frozen + len(kept)
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_collect_less_often_sets_the_young_threshold_only_and_returns_the_old_ones():
+    before = gc.get_threshold()
+    try:
+        assert collect_less_often(12345) == before
+        assert gc.get_threshold() == (12345, *before[1:])
+        # a young collection is due only after that many net container allocations
+        gc.collect()
+        kept = [[] for _ in range(5000)]
+        assert gc.get_count()[0] >= len(kept)
+    finally:
+        gc.set_threshold(*before)
+
+
+@pytest.mark.parametrize("young", [0, -5, 10 ** 6 + 1, 7000.0, True, "7000"])
+def test_collect_less_often_refuses_a_bad_threshold_by_name(young):
+    before = gc.get_threshold()
+    with pytest.raises(ValueError, match="young"):
+        collect_less_often(young)
+    assert gc.get_threshold() == before

@@ -19,7 +19,7 @@ import ctypes
 import ctypes.util
 import gc
 
-__all__ = ["collector_paused", "keep_freed_memory"]
+__all__ = ["collect_less_often", "collector_paused", "keep_freed_memory"]
 
 # mallopt's parameter numbers, from glibc's <malloc.h>
 _M_TRIM_THRESHOLD = -1
@@ -29,6 +29,9 @@ _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 256 << 20
 #: Free memory up to this size stays at the heap's top.
 TRIM_THRESHOLD = 512 << 20
+#: Allocations of container objects, net of deallocations, between two young-generation collections (CPython's
+#: default is 700).
+YOUNG_THRESHOLD = 7000
 
 
 def keep_freed_memory(mmap_threshold: int = MMAP_THRESHOLD, trim_threshold: int = TRIM_THRESHOLD) -> bool:
@@ -67,3 +70,20 @@ def collector_paused():
         gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+def collect_less_often(young: int = YOUNG_THRESHOLD) -> tuple[int, int, int]:
+    """Set the garbage collector's young-generation threshold (net container allocations between two collections,
+    an integer in ``[1, 10**6]``; CPython's default is 700), the older generations' thresholds unchanged; returns
+    the thresholds before.
+
+    Every tenth young collection also collects the middle generation, and the middle one's every tenth the whole
+    heap, so a ten times higher young threshold makes every generation's collections ten times rarer. The test
+    suite allocates millions of short-lived objects (sympy and Fraction arithmetic, hypothesis examples) and few
+    cycles: issue 15 measured 3.1 s of collections in the two pytest-xdist workers of one run at the default and
+    1.5 s at 7000, the largest worker 1.3 GB resident either way. What is computed is unchanged."""
+    if isinstance(young, bool) or not isinstance(young, int) or not 1 <= young <= 10 ** 6:
+        raise ValueError(f"young (the young-generation threshold) must be an integer in [1, 1000000]; got {young!r}")
+    before = gc.get_threshold()
+    gc.set_threshold(young, *before[1:])
+    return before
