@@ -186,8 +186,12 @@ def hessian(v: torch.Tensor, Phi, yhat, y, loss: str, reg: float) -> torch.Tenso
 
 
 def smoothness(Phi: torch.Tensor, loss: str, reg: float) -> float:
-    """An upper bound L on every label's Hessian eigenvalues (l'' <= 1 square, <= 1/4 logistic)."""
-    top = torch.linalg.matrix_norm(Phi, ord=2).item() ** 2 / Phi.shape[0]
+    r"""An upper bound L on every label's Hessian eigenvalues (l'' <= 1 square, <= 1/4 logistic):
+    :math:`c_\ell\,\sigma_{\max}(\Phi)^2/m+\lambda`. :math:`\sigma_{\max}^2` is the largest eigenvalue of the
+    smaller Gram matrix (:math:`\Phi^\top\Phi` or :math:`\Phi\Phi^\top`): half the time of the SVD of
+    :math:`\Phi` at 500 x 128 and 1000 x 256, equal to it within 1e-15 (issue 15)."""
+    gram = Phi.T @ Phi if Phi.shape[0] >= Phi.shape[1] else Phi @ Phi.T
+    top = torch.linalg.eigvalsh(gram)[-1].item() / Phi.shape[0]
     return (1.0 if loss == "square" else 0.25) * top + reg
 
 
@@ -226,32 +230,34 @@ def train_readout(Phi, Yhat, Y, loss: str = "square", reg: float = 1e-3, eps_opt
     idx = torch.arange(n, device=Phi.device)
     VZ = torch.cat([V, V], 1)
     Yhat2, Y2 = torch.cat([Yhat, Yhat], 1), torch.cat([Y, Y], 1)
-    for it in range(max_iter):
-        k = idx.numel()
-        g_both = gradient(VZ, Phi, Yhat2, Y2, loss, reg)
-        # Tensor.norm(dim=0) is this call behind a Python dispatcher that cost as much as the norm (issue 15)
-        keep = torch.linalg.vector_norm(g_both[:, :k], 2, 0) > eps_opt
-        g = g_both[:, k:]
-        if not bool(keep.all()):
-            stop = ~keep
-            iters[idx[stop]] = it
-            V[:, idx[stop]] = VZ[:, :k][:, stop]
-            idx, g = idx[keep], g[:, keep]
-            if idx.numel() == 0:
-                break
-            VZ = torch.cat([VZ[:, :k][:, keep], VZ[:, k:][:, keep]], 1)
+    # the loop's small operations without autograd's bookkeeping (version counters, views): 3-5 % of its time
+    with torch.inference_mode():
+        for it in range(max_iter):
             k = idx.numel()
-            Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
-        V_a, Z_a = VZ[:, :k], VZ[:, k:]
-        # V_new = Z - g / L; Z = V_new + mom (V_new - V); V = V_new: the same operations, two fewer buffers
-        V_new = torch.div(g, L)
-        torch.sub(Z_a, V_new, out=V_new)
-        step = torch.sub(V_new, V_a).mul_(mom)
-        torch.add(V_new, step, out=Z_a)
-        V_a.copy_(V_new)
-    else:  # max_iter iterations: the labels still running keep their last iterate
-        iters[idx] = max_iter
-        V[:, idx] = VZ[:, :idx.numel()]
+            g_both = gradient(VZ, Phi, Yhat2, Y2, loss, reg)
+            # Tensor.norm(dim=0) is this call behind a Python dispatcher that cost as much as the norm (issue 15)
+            keep = torch.linalg.vector_norm(g_both[:, :k], 2, 0) > eps_opt
+            g = g_both[:, k:]
+            if not bool(keep.all()):
+                stop = ~keep
+                iters[idx[stop]] = it
+                V[:, idx[stop]] = VZ[:, :k][:, stop]
+                idx, g = idx[keep], g[:, keep]
+                if idx.numel() == 0:
+                    break
+                VZ = torch.cat([VZ[:, :k][:, keep], VZ[:, k:][:, keep]], 1)
+                k = idx.numel()
+                Yhat2, Y2 = torch.cat([Yhat[:, idx], Yhat[:, idx]], 1), torch.cat([Y[:, idx], Y[:, idx]], 1)
+            V_a, Z_a = VZ[:, :k], VZ[:, k:]
+            # V_new = Z - g / L; Z = V_new + mom (V_new - V); V = V_new: the same operations, two fewer buffers
+            V_new = torch.div(g, L)
+            torch.sub(Z_a, V_new, out=V_new)
+            step = torch.sub(V_new, V_a).mul_(mom)
+            torch.add(V_new, step, out=Z_a)
+            V_a.copy_(V_new)
+        else:  # max_iter iterations: the labels still running keep their last iterate
+            iters[idx] = max_iter
+            V[:, idx] = VZ[:, :idx.numel()]
     gn = gradient(V, Phi, Yhat, Y, loss, reg).norm(dim=0)
     return V, {"iterations": iters.cpu().tolist(), "grad_norm": gn.tolist(), "converged": bool((gn <= eps_opt).all()),
                "L": L, "kappa": kappa}
