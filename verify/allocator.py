@@ -11,6 +11,9 @@ time in one run of the suite on a 2-core machine, against 0.9 million and 2-3 s 
 memory comes from, never what is computed; the price is a higher peak resident size (1.0 to 1.4 GB for the
 suite's largest process).
 It does nothing on a C library without ``mallopt`` (macOS, Windows, musl), where it returns ``False``.
+
+The garbage collector is the other cost of many small tests: :func:`collector_paused` keeps it off while a block
+imports (and freezes what the block built), :func:`collect_less_often` raises its young-generation threshold.
 """
 from __future__ import annotations
 
